@@ -1,0 +1,42 @@
+"""Suite-wide fixtures.
+
+Celery tasks run eagerly unless a test is marked `redis`, in which case it talks to a real broker and
+worker. Tests marked `postgres` are skipped on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_broker = bool(settings.CELERY_BROKER_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL pointing at PostgreSQL"))
+        if "redis" in item.keywords and not has_broker:
+            item.add_marker(pytest.mark.skip(reason="needs CELERY_BROKER_URL pointing at Redis"))
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_redis(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "redis" in request.keywords:
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path: Path) -> None:
+    """Every test writes its uploads to its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
