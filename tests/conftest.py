@@ -19,15 +19,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     has_broker = bool(settings.CELERY_BROKER_URL)
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
+        if item.get_closest_marker("postgres") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs DATABASE_URL pointing at PostgreSQL"))
-        if "redis" in item.keywords and not has_broker:
+        if item.get_closest_marker("redis") and not has_broker:
             item.add_marker(pytest.mark.skip(reason="needs CELERY_BROKER_URL pointing at Redis"))
 
 
 @pytest.fixture(autouse=True)
 def _eager_celery_unless_redis(request: pytest.FixtureRequest) -> Iterator[None]:
-    if "redis" in request.keywords:
+    if request.node.get_closest_marker("redis"):
         yield
         return
     previous = celery_app.conf.task_always_eager
@@ -40,3 +40,12 @@ def _eager_celery_unless_redis(request: pytest.FixtureRequest) -> Iterator[None]
 def _media_in_tmp(settings, tmp_path: Path) -> None:
     """Every test writes its uploads to its own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings) -> None:
+    """Tests run with DEBUG off but without collectstatic, so skip the manifest lookup."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
