@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from analysis.api import StudyResultsApi
+
+urlpatterns = [
+    path("studies/<slug:slug>/results/", StudyResultsApi.as_view(), name="api-study-results"),
+]

@@ -1,0 +1,82 @@
+"""Staff pages in the admin: a study's results, and its responses file. urls.py wraps them in admin_view."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from analysis import report
+from analysis.plots import accuracy_histogram_png
+from analysis.responses import responses_write
+from analysis.results import Analysis, AnalysisOptions
+from analysis.services import study_responses, study_results
+from analysis.stats import SUBSET_LABELS, SUBSETS
+from survey.models import Study
+
+
+class ResultsOptionsForm(forms.Form):
+    min_answers = forms.IntegerField(
+        min_value=1,
+        required=False,
+        label="Also count unfinished participants with at least this many answers in a subset",
+    )
+    continuity = forms.BooleanField(required=False, label="Continuity correction")
+
+
+def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    form = ResultsOptionsForm(request.GET or None)
+    # The page offers only options that fit any study, so no AnalysisError can come back.
+    analysis = study_results(study=study, options=_options(form))
+    context = {
+        **admin.site.each_context(request),
+        "title": f"Results: {study.name}",
+        "study": study,
+        "form": form,
+        **_report(analysis),
+    }
+    return render(request, "analysis/study_results.html", context)
+
+
+def _options(form: ResultsOptionsForm) -> AnalysisOptions:
+    if not form.is_bound or not form.is_valid():
+        return AnalysisOptions()  # the form shows its errors; the defaults still give a page
+    return AnalysisOptions(
+        min_answers=form.cleaned_data["min_answers"], continuity=form.cleaned_data["continuity"]
+    )
+
+
+def _report(analysis: Analysis) -> dict[str, Any]:
+    results = analysis.results
+    return {
+        "notices": results["messages"],
+        "table1": report.table1_rows(results),
+        "details": report.detail_rows(results),
+        "tests": report.test_lines(results),
+        "continuity": results["options"]["continuity"],
+        "dropout": report.dropout_rows(results),
+        "questions": report.question_rows(results) if results["questions"] else None,
+        "figures": [] if analysis.scores.empty else _figures(analysis),
+    }
+
+
+def _figures(analysis: Analysis) -> list[dict[str, str]]:
+    figures = []
+    for subset in SUBSETS:
+        png = accuracy_histogram_png(analysis.scores, subset=subset, names=analysis.names)
+        data = base64.b64encode(png).decode("ascii")
+        figures.append({"label": SUBSET_LABELS[subset], "src": f"data:image/png;base64,{data}"})
+    return figures
+
+
+def study_responses_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
+    responses_write(study_responses(study=study), response)
+    return response

@@ -1,0 +1,149 @@
+"""Staff API: a study's results, the same JSON as `manage.py analyze_results --format json`."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analysis.results import AnalysisError, AnalysisOptions
+from analysis.services import study_results
+from analysis.stats import ALTERNATIVES
+from survey.models import Study
+
+_PROPORTION = {"allow_null": True, "min_value": 0.0, "max_value": 1.0}
+
+
+class ResultsSubsetSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Participants counted in this subset.")
+    mean = serializers.FloatField(**_PROPORTION, help_text="Mean of per-participant accuracy.")
+    se = serializers.FloatField(allow_null=True, help_text="Standard error: sample SD (ddof=1) / sqrt(n).")
+    median = serializers.FloatField(**_PROPORTION)
+    chance = serializers.FloatField(help_text='1/4: four classes, leaving out "I just can\'t tell".')
+    cant_tell_share = serializers.FloatField(
+        **_PROPORTION, help_text='Share of "I just can\'t tell" answers.'
+    )
+
+
+class ResultsConditionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    n = serializers.IntegerField(help_text="Participants counted in either subset.")
+    incorrect = ResultsSubsetSerializer(help_text="Questions where the model was wrong.")
+    correct = ResultsSubsetSerializer(help_text="Questions where the model was right.")
+
+
+class ResultsTestSerializer(serializers.Serializer):
+    alternative = serializers.ChoiceField(choices=ALTERNATIVES)
+    group = serializers.CharField(help_text="The condition U, Z and r are reported for.")
+    other = serializers.CharField()
+    hypothesis = serializers.CharField()
+    n = serializers.DictField(child=serializers.IntegerField())
+    continuity_correction = serializers.BooleanField()
+    ci_method = serializers.CharField()
+    u = serializers.FloatField(allow_null=True)
+    z = serializers.FloatField(allow_null=True, help_text="Normal approximation, tie-corrected variance.")
+    p = serializers.FloatField(allow_null=True)
+    rank_biserial = serializers.FloatField(
+        allow_null=True, help_text="2U/(n1·n2) - 1, positive when the group scores higher."
+    )
+    rank_biserial_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    message = serializers.CharField(allow_null=True, help_text="Why a figure is missing (null if none is).")
+
+
+class ResultsTestsSerializer(serializers.Serializer):
+    # Both absent when the study has fewer than two conditions.
+    incorrect = ResultsTestSerializer(required=False)
+    correct = ResultsTestSerializer(required=False)
+
+
+class ResultsDropoutSerializer(serializers.Serializer):
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    abandoned = serializers.IntegerField(help_text="Including in-progress participants gone quiet too long.")
+    in_progress = serializers.IntegerField()
+
+
+class ResultsQuestionSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    model_correct = serializers.BooleanField()
+    prediction = serializers.CharField()
+    condition = serializers.CharField()
+    n = serializers.IntegerField()
+    accuracy = serializers.FloatField(**_PROPORTION)
+    cant_tell_share = serializers.FloatField(**_PROPORTION)
+
+
+class ResultsResponseTimeSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    condition = serializers.CharField()
+    n = serializers.IntegerField()
+    median_ms = serializers.FloatField()
+
+
+class ResultsOptionsSerializer(serializers.Serializer):
+    conditions = serializers.ListField(child=serializers.CharField())
+    # Plain strings here: the enum lives on ResultsTest.alternative (one choice set, one schema name).
+    alternative_incorrect = serializers.CharField()
+    alternative_correct = serializers.CharField()
+    min_answers = serializers.IntegerField(allow_null=True)
+    continuity = serializers.BooleanField()
+
+
+class ResultsErrorSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class StudyResultsApi(APIView):
+    permission_classes = [IsAdminUser]
+
+    class InputSerializer(serializers.Serializer):
+        conditions = serializers.CharField(required=False, help_text="Two condition keys, e.g. gradcam,pv.")
+        alternative_incorrect = serializers.ChoiceField(choices=ALTERNATIVES, default="less")
+        alternative_correct = serializers.ChoiceField(choices=ALTERNATIVES, default="greater")
+        min_answers = serializers.IntegerField(min_value=1, required=False)
+        continuity = serializers.BooleanField(default=False)
+
+        def validate_conditions(self, value: str) -> tuple[str, str]:
+            keys = [key.strip() for key in value.split(",") if key.strip()]
+            if len(keys) != 2:
+                raise serializers.ValidationError("Give two condition keys separated by a comma.")
+            return keys[0], keys[1]
+
+    class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "StudyResults"  # other endpoints have their own nested OutputSerializer
+
+        conditions = serializers.DictField(child=ResultsConditionSerializer())
+        tests = ResultsTestsSerializer()
+        dropout = serializers.DictField(child=ResultsDropoutSerializer())
+        questions = serializers.ListField(child=ResultsQuestionSerializer())
+        response_times = serializers.ListField(child=ResultsResponseTimeSerializer())
+        options = ResultsOptionsSerializer()
+        messages = serializers.ListField(child=serializers.CharField())
+
+    @extend_schema(
+        operation_id="study_results",
+        summary="A study's results: Table 1, Mann-Whitney tests, dropout, per-question accuracy",
+        parameters=[InputSerializer],
+        responses={
+            200: OutputSerializer,
+            400: ResultsErrorSerializer,
+            403: ResultsErrorSerializer,
+            404: ResultsErrorSerializer,
+        },
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        study = Study.objects.filter(slug=slug).first()
+        if study is None:
+            raise NotFound(f"No study with slug {slug!r}.")
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        try:
+            analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
+        except AnalysisError as exc:
+            return Response({"message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(self.OutputSerializer(analysis.results).data)

@@ -1,0 +1,76 @@
+"""Print a study's results: Table 1, the Mann-Whitney tests, dropout and per-question accuracy."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from analysis.plots import figures_write
+from analysis.report import results_render_text
+from analysis.responses import ResponsesFileError
+from analysis.results import Analysis, AnalysisError, AnalysisOptions
+from analysis.services import file_results, study_results
+from analysis.stats import ALTERNATIVES
+from survey.models import Study
+
+
+class Command(BaseCommand):
+    help = "Analyse a study (from the database, or from a file written by export_responses)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--study", metavar="SLUG", help="The study to analyse.")
+        source.add_argument(
+            "--responses", metavar="FILE.csv", help="A responses file instead of the database."
+        )
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument("--plots", metavar="DIR", help="Also write the accuracy histograms (PNG) here.")
+        parser.add_argument("--conditions", metavar="FIRST,SECOND", help="The two conditions to compare.")
+        parser.add_argument("--alternative-incorrect", choices=ALTERNATIVES, default="less")
+        parser.add_argument("--alternative-correct", choices=ALTERNATIVES, default="greater")
+        parser.add_argument(
+            "--min-answers", type=int, metavar="N", help="Also count unfinished participants with N answers."
+        )
+        parser.add_argument("--continuity", action="store_true", help="Use the continuity correction.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            analysis = self._analyse(options)
+        except (AnalysisError, ResponsesFileError) as exc:
+            raise CommandError(str(exc)) from exc
+        except OSError as exc:
+            raise CommandError(f"Cannot read {options['responses']}: {exc.strerror}") from exc
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(analysis.results, indent=2, ensure_ascii=False, allow_nan=False))
+        else:
+            self.stdout.write(results_render_text(analysis.results), ending="")
+        if options["plots"]:
+            for path in figures_write(analysis.scores, names=analysis.names, directory=options["plots"]):
+                self.stderr.write(f"Wrote {path}")
+
+    def _analyse(self, options: dict[str, Any]) -> Analysis:
+        settings = AnalysisOptions(
+            conditions=_pair(options["conditions"]),
+            alternative_incorrect=options["alternative_incorrect"],
+            alternative_correct=options["alternative_correct"],
+            min_answers=options["min_answers"],
+            continuity=options["continuity"],
+        )
+        if options["responses"]:
+            return file_results(path=options["responses"], options=settings)
+        study = Study.objects.filter(slug=options["study"]).first()
+        if study is None:
+            raise CommandError(f"No study with slug {options['study']!r}")
+        return study_results(study=study, options=settings)
+
+
+def _pair(raw: str | None) -> tuple[str, str] | None:
+    if raw is None:
+        return None
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if len(keys) != 2:
+        raise CommandError(f"--conditions takes two condition keys separated by a comma, got {raw!r}")
+    return keys[0], keys[1]

@@ -1,0 +1,119 @@
+"""Results as readable text: rows shared by the command's report and the admin page, and the report itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analysis.stats import ALTERNATIVE_SYMBOLS, CHANCE, SUBSET_LABELS, SUBSETS
+
+_SIDED = {"less": "one-sided", "greater": "one-sided", "two-sided": "two-sided"}
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def mean_se(summary: dict[str, Any]) -> str:
+    """A Table 1 cell: "8.3% ± 1.3%"."""
+    if summary["se"] is None:
+        return percent(summary["mean"])
+    return f"{percent(summary['mean'])} ± {percent(summary['se'])}"
+
+
+def _name(results: dict[str, Any], key: str) -> str:
+    return results["conditions"][key]["name"]
+
+
+def table1_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Header, one row per condition, then chance: as Table 1 of the paper."""
+    rows = [["", *(SUBSET_LABELS[subset] for subset in SUBSETS)]]
+    for condition in results["conditions"].values():
+        label = f"{condition['name']} (n={condition['n']})"
+        rows.append([label, *(mean_se(condition[subset]) for subset in SUBSETS)])
+    return [*rows, ["Chance", *(percent(CHANCE) for _ in SUBSETS)]]
+
+
+def detail_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = [["condition", "subset", "n", "median", '"I just can\'t tell"']]
+    for condition in results["conditions"].values():
+        for subset in SUBSETS:
+            summary = condition[subset]
+            cells = [str(summary["n"]), percent(summary["median"]), percent(summary["cant_tell_share"])]
+            rows.append([condition["name"], SUBSET_LABELS[subset], *cells])
+    return rows
+
+
+def test_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for subset, test in results["tests"].items():
+        group, other = _name(results, test["group"]), _name(results, test["other"])
+        hypothesis = f"H1 Acc({group}) {ALTERNATIVE_SYMBOLS[test['alternative']]} Acc({other})"
+        lines.append(f"{SUBSET_LABELS[subset]}: {hypothesis}: {_test_figures(test, group)}")
+    return lines
+
+
+def _test_figures(test: dict[str, Any], group: str) -> str:
+    if test["u"] is None:
+        return test["message"]
+    lo, hi = test["rank_biserial_ci"]
+    figures = f"U({group}) = {test['u']:g}"
+    if test["z"] is not None:
+        figures += f", Z = {test['z']:.2f}, {_SIDED[test['alternative']]} p = {test['p']:.2g}"
+    figures += f", rank-biserial r = {test['rank_biserial']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+    return figures if test["message"] is None else f"{figures}. {test['message']}"
+
+
+def dropout_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = [["condition", "started", "completed", "abandoned", "in progress"]]
+    for key, counts in results["dropout"].items():
+        numbers = [counts["started"], counts["completed"], counts["abandoned"], counts["in_progress"]]
+        rows.append([_name(results, key), *map(str, numbers)])
+    return rows
+
+
+def question_rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row per question: accuracy (answers) and median response time for each condition."""
+    keys = list(results["conditions"])
+    header = ["question", "model", "prediction"]
+    for key in keys:
+        header += [f"{_name(results, key)} accuracy", f"{_name(results, key)} median time"]
+    times = {(row["question"], row["condition"]): row["median_ms"] for row in results["response_times"]}
+    by_question: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in results["questions"]:
+        by_question.setdefault(row["question"], {})[row["condition"]] = row
+    rows = [header]
+    for question, answered in by_question.items():
+        first = next(iter(answered.values()))
+        cells = [question, "right" if first["model_correct"] else "wrong", first["prediction"]]
+        for key in keys:
+            row, ms = answered.get(key), times.get((question, key))
+            cells.append(f"{percent(row['accuracy'])} ({row['n']})" if row else "—")
+            cells.append("—" if ms is None else f"{ms / 1000:.1f} s")
+        rows.append(cells)
+    return rows
+
+
+def columns(rows: list[list[str]]) -> str:
+    """Rows as left-aligned, space-padded columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "   ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def results_render_text(results: dict[str, Any]) -> str:
+    continuity = "with" if results["options"]["continuity"] else "no"
+    sections = [
+        *results["messages"],
+        "Table 1. Accuracy in guessing the model's prediction (mean ± standard error)",
+        columns(table1_rows(results)),
+        'Medians and share of "I just can\'t tell" answers',
+        columns(detail_rows(results)),
+        f"Mann-Whitney U tests (normal approximation, tie-corrected, {continuity} continuity correction)",
+        "\n".join(test_lines(results)) or "No test.",
+        "Participants",
+        columns(dropout_rows(results)),
+        "Per question (accuracy among answers, with their number; median response time)",
+        columns(question_rows(results)) if results["questions"] else "No answers yet.",
+    ]
+    return "\n\n".join(sections) + "\n"

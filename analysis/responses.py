@@ -1,0 +1,184 @@
+"""The long-format responses file: one row per answer. Written by export_responses, read back here.
+
+Columns: participant (token), condition (key), question (key), model_correct, prediction, answer (class
+label or "cant_tell"), is_correct, position (1-based), response_ms. Booleans are written true/false.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = (
+    "participant",
+    "condition",
+    "question",
+    "model_correct",
+    "prediction",
+    "answer",
+    "is_correct",
+    "position",
+    "response_ms",
+)
+_TEXT = ("participant", "condition", "question", "prediction", "answer")
+_BOOLEANS = {"true": True, "false": False}
+
+
+class ResponsesFileError(ValueError):
+    """A malformed responses file; the message names the line (1 is the header) and the column."""
+
+    def __init__(self, detail: str, *, line: int, column: str | None = None) -> None:
+        where = f"line {line}" if column is None else f"line {line}, column {column}"
+        super().__init__(f"{where}: {detail}")
+        self.line = line
+        self.column = column
+
+
+def responses_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows in COLUMNS order to a DataFrame with fixed dtypes, so every source compares equal."""
+    frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
+    return frame.astype(
+        {
+            **dict.fromkeys(_TEXT, "str"),
+            "model_correct": "bool",
+            "is_correct": "bool",
+            "position": "int64",
+            "response_ms": "int64",
+        }
+    )
+
+
+def responses_write(frame: pd.DataFrame, stream: TextIO) -> int:
+    """Write the frame as CSV; returns the number of answers written."""
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in frame[list(COLUMNS)].itertuples(index=False):
+        writer.writerow(_format(value) for value in row)
+    return len(frame)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def responses_read(path: str | Path) -> pd.DataFrame:
+    """Read and validate a responses file; a malformed one raises ResponsesFileError."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ResponsesFileError(f"not UTF-8 text ({exc.reason})", line=line) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(_parsed_rows(reader))
+    except csv.Error as exc:
+        raise ResponsesFileError(f"not valid CSV ({exc})", line=reader.line_num) from exc
+    _check_consistent(rows)
+    return responses_frame(values for _, values in rows)
+
+
+def _parsed_rows(reader: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    header = next(reader, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise ResponsesFileError(f"the file is empty; expected the header {','.join(COLUMNS)}", line=1)
+    if tuple(cell.strip() for cell in header) != COLUMNS:
+        raise ResponsesFileError(f"expected the header {','.join(COLUMNS)}, got {','.join(header)}", line=1)
+    for cells in reader:
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines carry nothing
+        if len(cells) != len(COLUMNS):
+            detail = f"expected {len(COLUMNS)} fields, got {len(cells)}"
+            raise ResponsesFileError(detail, line=reader.line_num)
+        yield reader.line_num, _parsed(dict(zip(COLUMNS, cells, strict=True)), reader.line_num)
+
+
+def _parsed(cells: dict[str, str], line: int) -> tuple[Any, ...]:
+    values: dict[str, Any] = {}
+    for column, raw in cells.items():
+        if column in ("model_correct", "is_correct"):
+            values[column] = _boolean(raw, line=line, column=column)
+        elif column in ("position", "response_ms"):
+            values[column] = _integer(raw, line=line, column=column, minimum=1 if column == "position" else 0)
+        elif not raw.strip():
+            raise ResponsesFileError("expected a value, got nothing", line=line, column=column)
+        else:
+            values[column] = raw.strip()
+    return tuple(values[column] for column in COLUMNS)
+
+
+def _boolean(raw: str, *, line: int, column: str) -> bool:
+    try:
+        return _BOOLEANS[raw.strip().lower()]
+    except KeyError:
+        raise ResponsesFileError(f"expected true/false, got {raw!r}", line=line, column=column) from None
+
+
+def _integer(raw: str, *, line: int, column: str, minimum: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ResponsesFileError(f"expected an integer, got {raw!r}", line=line, column=column) from None
+    if value < minimum:
+        raise ResponsesFileError(f"expected at least {minimum}, got {value}", line=line, column=column)
+    return value
+
+
+def _check_consistent(rows: list[tuple[int, tuple[Any, ...]]]) -> None:
+    """Rows must agree with each other: one condition per participant, one answer per question."""
+    condition_of: dict[str, str] = {}
+    question_facts: dict[str, tuple[bool, str]] = {}
+    answered: set[tuple[str, str]] = set()
+    for line, values in rows:
+        row = dict(zip(COLUMNS, values, strict=True))
+        _check_is_correct(row, line)
+        _check_same(condition_of, row["participant"], row["condition"], line=line, column="condition")
+        facts = (row["model_correct"], row["prediction"])
+        _check_same(question_facts, row["question"], facts, line=line, column="model_correct/prediction")
+        if (row["participant"], row["question"]) in answered:
+            detail = f"participant {row['participant']!r} already answered question {row['question']!r}"
+            raise ResponsesFileError(detail, line=line, column="question")
+        answered.add((row["participant"], row["question"]))
+
+
+def _check_is_correct(row: dict[str, Any], line: int) -> None:
+    expected = row["answer"] == row["prediction"]
+    if row["is_correct"] != expected:
+        detail = (
+            f"expected {_format(expected)} (answer {row['answer']!r}, prediction {row['prediction']!r}), "
+            f"got {_format(row['is_correct'])}"
+        )
+        raise ResponsesFileError(detail, line=line, column="is_correct")
+
+
+def _check_same(seen: dict[str, Any], key: str, value: Any, *, line: int, column: str) -> None:
+    first = seen.setdefault(key, value)
+    if first != value:
+        raise ResponsesFileError(
+            f"{key!r} was {first!r} on an earlier line, here {value!r}", line=line, column=column
+        )
+
+
+def participants_from_responses(responses: pd.DataFrame) -> pd.DataFrame:
+    """A file has no statuses: a participant who answered every question in it counts as completed,
+    anyone else as abandoned (no timestamps say whether they might still come back)."""
+    answered = responses.groupby("participant", sort=False).agg(
+        condition=("condition", "first"), answers=("question", "nunique")
+    )
+    everything = responses["question"].nunique()
+    status = answered["answers"].eq(everything).map({True: "completed", False: "abandoned"})
+    return pd.DataFrame(
+        {
+            "participant": answered.index,
+            "condition": answered["condition"].to_numpy(),
+            "status": status.to_numpy(),
+        }
+    ).astype({"participant": "str", "condition": "str", "status": "str"})

@@ -1,0 +1,194 @@
+"""Assemble a study's results from its responses: the JSON the command, the admin page and the API share.
+
+Pure: it takes DataFrames and returns plain Python (no NaN, no numpy scalars), so it serialises as is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import stats
+
+DEFAULT_CONDITIONS = ("gradcam", "pv")
+# The paper's hypotheses, with Grad-CAM first: when the model is wrong, Grad-CAM users guess its
+# prediction less often than PV users; when it is right, more often.
+DEFAULT_ALTERNATIVES = {"incorrect": "less", "correct": "greater"}
+
+
+class AnalysisError(ValueError):
+    """Options that cannot apply to this data; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    # The two conditions to compare, first one named by U; None: gradcam and pv, else the first two.
+    conditions: tuple[str, str] | None = None
+    # H1 for questions where the model was wrong, comparing the first condition with the second.
+    alternative_incorrect: str = DEFAULT_ALTERNATIVES["incorrect"]
+    # H1 for questions where the model was right.
+    alternative_correct: str = DEFAULT_ALTERNATIVES["correct"]
+    # Also count unfinished participants with at least this many answers in a subset; None: never.
+    min_answers: int | None = None
+    # Subtract half a unit from |U - mean| before the normal approximation (the reference uses none).
+    continuity: bool = False
+
+    def __post_init__(self) -> None:
+        if self.conditions is not None and (len(self.conditions) != 2 or len(set(self.conditions)) != 2):
+            raise AnalysisError(f"Name two different conditions to compare, got {list(self.conditions)}")
+        for alternative in (self.alternative_incorrect, self.alternative_correct):
+            if alternative not in stats.ALTERNATIVES:
+                allowed = ", ".join(stats.ALTERNATIVES)
+                raise AnalysisError(f"The alternative must be one of {allowed}, got {alternative!r}")
+        if self.min_answers is not None and self.min_answers < 1:
+            raise AnalysisError(f"min_answers must be at least 1, got {self.min_answers}")
+
+    def alternative(self, subset: str) -> str:
+        return self.alternative_incorrect if subset == "incorrect" else self.alternative_correct
+
+
+@dataclass(frozen=True)
+class Analysis:
+    results: dict[str, Any]  # JSON-ready
+    scores: pd.DataFrame  # one row per counted participant and subset (see stats.participant_scores)
+    names: dict[str, str]  # condition key -> display name, in study order
+
+
+def results_compute(
+    *,
+    responses: pd.DataFrame,
+    participants: pd.DataFrame,
+    names: dict[str, str],
+    question_order: list[str],
+    options: AnalysisOptions,
+) -> Analysis:
+    """Everything the paper reports, for the conditions in `names` (key -> display name)."""
+    pair = compared_conditions(names, options)
+    scores = stats.participant_scores(responses, participants, min_answers=options.min_answers)
+    counted = responses[responses["participant"].isin(scores["participant"])]
+    questions = stats.question_accuracy(counted, question_order=question_order, condition_order=list(names))
+    results = {
+        "conditions": {key: _condition_summary(scores, key, name) for key, name in names.items()},
+        "tests": _tests(scores, pair, options),
+        "dropout": stats.dropout_counts(participants, list(names)),
+        "questions": _question_rows(questions),
+        "response_times": _response_time_rows(questions),
+        "options": _options_echo(pair, options),
+        "messages": _messages(scores, options, names),
+    }
+    return Analysis(results=results, scores=scores, names=names)
+
+
+def compared_conditions(names: dict[str, str], options: AnalysisOptions) -> tuple[str, str] | None:
+    """The two conditions to test; None when there are fewer than two (no test, only summaries)."""
+    if options.conditions is not None:
+        unknown = [key for key in options.conditions if key not in names]
+        if unknown:
+            have = ", ".join(names) or "none"
+            raise AnalysisError(f"Unknown condition {unknown[0]!r}; the conditions here are: {have}")
+        return options.conditions
+    if all(key in names for key in DEFAULT_CONDITIONS):
+        return DEFAULT_CONDITIONS
+    if len(names) < 2:
+        return None
+    first, second = list(names)[:2]
+    return first, second
+
+
+def _condition_summary(scores: pd.DataFrame, key: str, name: str) -> dict[str, Any]:
+    mine = scores[scores["condition"] == key]
+    summary: dict[str, Any] = {"name": name, "n": int(mine["participant"].nunique())}
+    for subset in stats.SUBSETS:
+        rows = mine[mine["subset"] == subset]
+        summary[subset] = {
+            **stats.accuracy_summary(rows["accuracy"].to_numpy()),
+            "chance": stats.CHANCE,
+            "cant_tell_share": stats.subset_cant_tell_share(rows),
+        }
+    return summary
+
+
+def _tests(scores: pd.DataFrame, pair: tuple[str, str] | None, options: AnalysisOptions) -> dict:
+    if pair is None:
+        return {}
+    return {subset: _test(scores, subset, pair, options) for subset in stats.SUBSETS}
+
+
+def _test(scores: pd.DataFrame, subset: str, pair: tuple[str, str], options: AnalysisOptions) -> dict:
+    first, second = pair
+    alternative = options.alternative(subset)
+    rows = scores[scores["subset"] == subset]
+    x = rows.loc[rows["condition"] == first, "accuracy"].to_numpy()
+    y = rows.loc[rows["condition"] == second, "accuracy"].to_numpy()
+    test = {
+        "alternative": alternative,
+        "group": first,
+        "other": second,
+        "hypothesis": f"Acc({first}) {stats.ALTERNATIVE_SYMBOLS[alternative]} Acc({second})",
+        "n": {first: len(x), second: len(y)},
+        "continuity_correction": options.continuity,
+        "ci_method": stats.CI_METHOD,
+        **dict.fromkeys(["u", "z", "p", "rank_biserial", "rank_biserial_ci"]),
+    }
+    empty = [key for key, values in ((first, x), (second, y)) if len(values) == 0]
+    if empty:
+        label = stats.SUBSET_LABELS[subset]
+        return {**test, "message": f"No participants counted in {empty[0]!r} for {label}: no test yet."}
+    result = stats.mann_whitney(x, y, alternative=alternative, continuity=options.continuity)
+    return {
+        **test,
+        "u": result.u,
+        "z": result.z,
+        "p": result.p,
+        "rank_biserial": result.rank_biserial,
+        "rank_biserial_ci": list(result.rank_biserial_ci),
+        "message": result.message,
+    }
+
+
+def _question_rows(questions: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = ["question", "model_correct", "prediction", "condition", "n", "accuracy", "cant_tell_share"]
+    return [_plain(row) for row in questions[columns].to_dict("records")]
+
+
+def _response_time_rows(questions: pd.DataFrame) -> list[dict[str, Any]]:
+    renamed = questions.rename(columns={"median_response_ms": "median_ms"})
+    return [_plain(row) for row in renamed[["question", "condition", "n", "median_ms"]].to_dict("records")]
+
+
+def _options_echo(pair: tuple[str, str] | None, options: AnalysisOptions) -> dict[str, Any]:
+    return {
+        "conditions": list(pair or ()),
+        "alternative_incorrect": options.alternative_incorrect,
+        "alternative_correct": options.alternative_correct,
+        "min_answers": options.min_answers,
+        "continuity": options.continuity,
+    }
+
+
+def _messages(scores: pd.DataFrame, options: AnalysisOptions, names: dict[str, str]) -> list[str]:
+    messages = []
+    if len(names) < 2:
+        messages.append(f"No test: comparing needs two conditions, and there are {len(names)}.")
+    if scores.empty and options.min_answers is None:
+        messages.append("No completed participants yet.")
+    elif scores.empty:
+        least = options.min_answers
+        messages.append(f"No completed participants yet, nor any with at least {least} answers in a subset.")
+    return messages
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    """numpy scalars to Python, NaN to None, so the row goes into JSON unchanged."""
+    plain: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        plain[key] = value
+    return plain
