@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from survey.models import Explanation, Question, Study
+from survey.services.studies import study_readiness_problems
+from tests.factories import make_study
+
+pytestmark = pytest.mark.django_db
+
+
+def _demo_setup(*args: str) -> str:
+    out = StringIO()
+    call_command("demo_setup", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_running_it_twice_keeps_one_open_complete_demo_study_and_one_researcher(settings) -> None:
+    settings.DEBUG = True  # as under `make demo`
+
+    first = _demo_setup()
+    second = _demo_setup("--host", "0.0.0.0", "--port", "8123")
+
+    study = Study.objects.get()
+    assert (study.slug, study.status) == ("demo", Study.Status.OPEN)
+    assert study_readiness_problems(study=study) == []
+    assert study.questions.count() == 30
+    assert study.questions.filter(model_correct=True).count() == 16
+    assert Explanation.objects.filter(condition__key="gradcam").count() == 30
+    assert Explanation.objects.filter(condition__key="pv").count() == 30
+    assert all(condition.examples.exists() and condition.intro for condition in study.conditions.all())
+    researcher = get_user_model().objects.get()
+    assert researcher.username == "researcher"
+    assert researcher.is_superuser
+    assert researcher.check_password("researcher")
+    assert "http://127.0.0.1:8000/s/demo/" in first
+    assert "http://127.0.0.1:8000/admin/" in first
+    assert "researcher / researcher (just created)" in first
+    assert "http://0.0.0.0:8123/s/demo/" in second
+    assert "already there" in second
+
+
+def test_it_reopens_a_closed_demo_study_without_importing_again(settings) -> None:
+    settings.DEBUG = True
+    make_study(slug="demo", status=Study.Status.CLOSED, n_correct=1, n_wrong=1)
+
+    _demo_setup()
+
+    assert Study.objects.get().status == Study.Status.OPEN
+    assert Question.objects.count() == 2
+
+
+def test_without_debug_it_makes_no_login_with_a_published_password(settings) -> None:
+    settings.DEBUG = False
+    make_study(slug="demo", n_correct=1, n_wrong=1)
+
+    output = _demo_setup()
+
+    assert not get_user_model().objects.exists()
+    assert "No demo login: DEBUG is off" in output
