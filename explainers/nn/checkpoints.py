@@ -1,0 +1,95 @@
+"""Checkpoint files shared by the classifier and the decoder.
+
+A checkpoint is a dict ``{"kind": "classifier" | "decoder", "config": asdict(config), "state_dict": ...}``
+plus extras such as ``"metrics"``, ``"epoch"`` and ``"optimizer"``, so that it rebuilds itself.
+Every file is read with ``torch.load(weights_only=True)``: nothing in it is executed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+KINDS = ("classifier", "decoder")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint or weights file is missing, unreadable, of the wrong kind or does not fit the model."""
+
+
+def file_load(path: Path | str, map_location: str | torch.device = "cpu") -> Any:
+    """Read any PyTorch file safely, turning every failure into a CheckpointError that names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: file not found (expected a PyTorch checkpoint or state_dict file)")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several unrelated types for unreadable files
+        raise CheckpointError(
+            f"{path}: not a readable PyTorch weights file, it may be corrupt or truncated ({exc})"
+        ) from exc
+
+
+def checkpoint_save(
+    path: Path | str, *, kind: str, config: Mapping[str, Any], state_dict: Mapping[str, Any], **extra: Any
+) -> None:
+    """Write a checkpoint atomically: a crash mid-write never leaves a truncated file at ``path``."""
+    if kind not in KINDS:
+        raise ValueError(f"checkpoint kind must be one of {KINDS}, got {kind!r}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"kind": kind, "config": dict(config), "state_dict": dict(state_dict), **extra}
+    partial = path.with_name(path.name + ".partial")
+    torch.save(payload, partial)
+    os.replace(partial, path)
+
+
+def checkpoint_load(
+    path: Path | str, *, kind: str, map_location: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint written by ``checkpoint_save`` and check that it holds a ``kind``."""
+    payload = file_load(path, map_location)
+    if not isinstance(payload, dict) or "kind" not in payload:
+        raise CheckpointError(
+            f"{path}: not a {kind} checkpoint of this project (expected a dict with 'kind', 'config' and "
+            "'state_dict'; a torchvision ImageNet file goes to --backbone-weights instead)"
+        )
+    if payload["kind"] != kind:
+        raise CheckpointError(f"{path}: holds a {payload['kind']!r} checkpoint, expected a {kind!r} one")
+    for key in ("config", "state_dict"):
+        if not isinstance(payload.get(key), dict):
+            raise CheckpointError(f"{path}: the {kind} checkpoint has no {key!r} dict")
+    return payload
+
+
+def state_dict_apply(
+    module: nn.Module, state_dict: Mapping[str, Any], *, path: Path | str, what: str
+) -> None:
+    """Load ``state_dict`` strictly, explaining a mismatch in terms of the file and the expected model."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(expected))
+    reshaped = [
+        f"{key} {tuple(state_dict[key].shape)} != {tuple(value.shape)}"
+        for key, value in expected.items()
+        if key in state_dict and tuple(state_dict[key].shape) != tuple(value.shape)
+    ]
+    if missing or unexpected or reshaped:
+        raise CheckpointError(
+            f"{path}: weights do not match {what}: " + mismatch_summary(missing, unexpected, reshaped)
+        )
+    module.load_state_dict(state_dict, strict=True)
+
+
+def mismatch_summary(missing: list[str], unexpected: list[str], reshaped: list[str]) -> str:
+    parts = []
+    for label, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", reshaped)):
+        if keys:
+            shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+            parts.append(f"{len(keys)} {label} ({shown})")
+    return "; ".join(parts)

@@ -1,0 +1,113 @@
+"""The decoder's loss: a1 * MSE + a2 * (1 - SSIM) + a3 * DSIM."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from explainers.nn.classifier import Classifier
+
+SSIM_WINDOW = 11  # what skimage's gaussian_weights=True gives for sigma 1.5 (truncate 3.5)
+SSIM_SIGMA = 1.5
+SSIM_K1, SSIM_K2 = 0.01, 0.03
+
+
+def gaussian_window(size: int, sigma: float, channels: int, like: Tensor) -> Tensor:
+    """A normalised 2-D Gaussian, one copy per channel for a grouped conv: (channels, 1, size, size)."""
+    offsets = torch.arange(size, dtype=like.dtype, device=like.device) - (size - 1) / 2
+    line = torch.exp(-(offsets**2) / (2 * sigma**2))
+    line = line / line.sum()
+    return torch.outer(line, line).expand(channels, 1, size, size)
+
+
+def ssim(x: Tensor, y: Tensor, *, data_range: float = 1.0, reduction: str = "mean") -> Tensor:
+    """Mean SSIM of two batches (B, C, H, W) or images (C, H, W), per channel with an 11x11 Gaussian window.
+
+    Matches skimage's ``structural_similarity(gaussian_weights=True, sigma=1.5,
+    use_sample_covariance=False)``: skimage averages only where the window fits the image, which is
+    what a convolution without padding computes. ``reduction="none"`` gives one value per image (B,).
+    """
+    if x.shape != y.shape or x.dim() not in (3, 4) or min(x.shape[-2:]) < SSIM_WINDOW:
+        raise ValueError(
+            f"ssim expects two equal shapes (B, C, H, W) or (C, H, W) with H, W >= {SSIM_WINDOW}, "
+            f"got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    if x.dim() == 3:
+        x, y = x.unsqueeze(0), y.unsqueeze(0)  # (C, H, W) -> (1, C, H, W)
+    channels = x.shape[1]
+    window = gaussian_window(SSIM_WINDOW, SSIM_SIGMA, channels, x)
+
+    def blur(t: Tensor) -> Tensor:
+        return F.conv2d(t, window, groups=channels)
+
+    mu_x, mu_y = blur(x), blur(y)
+    # (Co)variances do not change when a constant is subtracted; centring each channel first keeps
+    # E[x^2] - E[x]^2 from cancelling catastrophically in float32.
+    xc = x - x.mean(dim=(2, 3), keepdim=True).detach()
+    yc = y - y.mean(dim=(2, 3), keepdim=True).detach()
+    mu_xc, mu_yc = blur(xc), blur(yc)
+    var_x = blur(xc * xc) - mu_xc**2
+    var_y = blur(yc * yc) - mu_yc**2
+    cov = blur(xc * yc) - mu_xc * mu_yc
+    c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
+    index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
+    per_image = index.flatten(1).mean(1)  # (B, C, h, w) -> (B,)
+    if reduction == "none":
+        return per_image
+    if reduction == "mean":
+        return per_image.mean()
+    raise ValueError(f"ssim reduction must be 'mean' or 'none', got {reduction!r}")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    mse: float = 0.2  # a1, pixel-wise mean squared error
+    ssim: float = 0.4  # a2, structural dissimilarity 1 - SSIM
+    dsim: float = 0.4  # a3, feature distance between E(y) and z
+
+    def __post_init__(self) -> None:
+        values = (self.mse, self.ssim, self.dsim)
+        if min(values) < 0 or not math.isclose(sum(values), 1.0, abs_tol=1e-6):
+            raise ValueError(
+                f"LossWeights must be non-negative and sum to one, got mse={self.mse}, ssim={self.ssim}, "
+                f"dsim={self.dsim} (sum {sum(values):g})"
+            )
+
+
+class LossTerms(NamedTuple):
+    total: Tensor  # the weighted sum that is minimised
+    mse: Tensor  # mean over pixels of (y - x)^2
+    ssim_loss: Tensor  # 1 - SSIM(y, x)
+    dsim: Tensor  # mean over elements of (E(y) - z)^2
+
+
+class PerceptionLoss(nn.Module):
+    """The paper's loss for D. E is frozen by the caller; the gradient still flows through E into y.
+
+    DSIM is the squared L2 distance between E(y) and z divided by the number of elements of z, so that
+    its scale does not depend on the backbone or the image size.
+    """
+
+    def __init__(
+        self, encoder: Classifier | Callable[[Tensor], Tensor], weights: LossWeights | None = None
+    ) -> None:
+        super().__init__()
+        # A bound method, not a submodule: the loss owns no parameters and never trains E.
+        self.encode = encoder.encode if isinstance(encoder, Classifier) else encoder
+        self.weights = weights or LossWeights()
+
+    def forward(self, y: Tensor, x: Tensor, z: Tensor) -> LossTerms:
+        """y = D(z) the reconstruction, x the input image, z = E(x) computed once by the caller."""
+        with torch.autocast(y.device.type, enabled=False):  # SSIM's small differences need float32
+            mse = F.mse_loss(y.float(), x.float())
+            ssim_loss = 1 - ssim(y.float(), x.float())
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.weights.dsim > 0):
+            dsim = F.mse_loss(self.encode(y).float(), z.float())
+        w = self.weights
+        return LossTerms(w.mse * mse + w.ssim * ssim_loss + w.dsim * dsim, mse, ssim_loss, dsim)

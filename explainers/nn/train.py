@@ -1,0 +1,230 @@
+"""Training and evaluation loops for M (transfer learning) and D (inverting a frozen E)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from tqdm import tqdm
+
+from explainers.nn.classifier import Classifier, classifier_save
+from explainers.nn.decoder import Decoder, decoder_save
+from explainers.nn.labels import VOC_CLASSES
+from explainers.nn.losses import LossWeights, PerceptionLoss, ssim
+
+Metrics = dict[str, Any]
+Log = Callable[[str], None]
+
+
+def device_pick(name: str = "auto") -> torch.device:
+    """``auto`` is CUDA when present, else the CPU; asking for an absent CUDA is an error, not a fallback."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but this machine has no usable CUDA")
+    return device
+
+
+def autocast(device: torch.device) -> AbstractContextManager:
+    """bf16 mixed precision on CUDA; full precision elsewhere."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+
+
+def images_of(batch: Tensor | tuple | list) -> Tensor:
+    """The images of a batch from either dataset: VOC gives (images, targets), a folder just images."""
+    return batch[0] if isinstance(batch, tuple | list) else batch
+
+
+def model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def average_precision(scores: Tensor, positives: Tensor) -> float:
+    """Area under the precision-recall curve: mean precision at each positive; NaN with no positives."""
+    if not positives.any():
+        return math.nan
+    order = scores.argsort(descending=True, stable=True)
+    hits = positives[order].float()
+    precision = hits.cumsum(0) / torch.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / hits.sum())
+
+
+def classifier_evaluate(model: Classifier, loader: Iterable) -> Metrics:
+    """Per-class AP ({class: AP}, NaN for a class never present), mAP over the others, and the BCE."""
+    device = model_device(model)
+    scores, targets = [], []
+    model.eval()
+    with torch.inference_mode(), autocast(device):
+        for images, target in loader:
+            scores.append(model(images.to(device)).float().cpu())
+            targets.append(target)
+    logits, target = torch.cat(scores), torch.cat(targets)
+    ap = {name: average_precision(logits[:, k], target[:, k] > 0.5) for k, name in enumerate(VOC_CLASSES)}
+    present = [value for value in ap.values() if not math.isnan(value)]
+    mean_ap = sum(present) / len(present) if present else math.nan
+    return {"ap": ap, "map": mean_ap, "loss": float(F.binary_cross_entropy_with_logits(logits, target))}
+
+
+def classifier_optimizer(model: Classifier, lr: float) -> torch.optim.Optimizer:
+    """Adam; the new head learns ten times faster than the pretrained backbone."""
+    head = list(model.fc.parameters())
+    backbone = [p for name, p in model.named_parameters() if not name.startswith("fc.")]
+    return torch.optim.Adam([{"params": backbone, "lr": lr}, {"params": head, "lr": 10 * lr}])
+
+
+def classifier_epoch(
+    model: Classifier, loader: Iterable, optimizer: torch.optim.Optimizer, desc: str, progress: bool
+) -> float:
+    device, total, count = model_device(model), 0.0, 0
+    model.train()
+    bar = tqdm(loader, desc=desc, disable=not progress, leave=False)
+    for images, targets in bar:
+        with autocast(device):
+            logits = model(images.to(device, non_blocking=True))
+        loss = F.binary_cross_entropy_with_logits(logits.float(), targets.to(device))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total, count = total + loss.item() * len(images), count + len(images)
+        bar.set_postfix(bce=f"{loss.item():.4f}")
+    return total / max(count, 1)
+
+
+def train_classifier(
+    model: Classifier,
+    train_loader: Iterable,
+    val_loader: Iterable,
+    *,
+    epochs: int,
+    lr: float = 1e-4,
+    out: Path | str | None = None,
+    resume: dict[str, Any] | None = None,
+    progress: bool = True,
+    log: Log = print,
+) -> list[Metrics]:
+    """BCE transfer learning; after each epoch, val AP/mAP are logged and the checkpoint is rewritten.
+
+    ``resume`` is a loaded checkpoint dict (its ``optimizer`` and ``epoch``); the model holds its weights.
+    """
+    optimizer = classifier_optimizer(model, lr)
+    start = epoch_resume(optimizer, resume)
+    history = []
+    for epoch in range(start + 1, epochs + 1):
+        train_loss = classifier_epoch(
+            model, train_loader, optimizer, f"classifier {epoch}/{epochs}", progress
+        )
+        metrics = {"epoch": epoch, "train_loss": train_loss, **classifier_evaluate(model, val_loader)}
+        log(f"epoch {epoch}: BCE {train_loss:.4f}, val BCE {metrics['loss']:.4f}, mAP {metrics['map']:.4f}")
+        if out is not None:
+            classifier_save(model, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict())
+        history.append(metrics)
+    return history
+
+
+def epoch_resume(optimizer: torch.optim.Optimizer, resume: dict[str, Any] | None) -> int:
+    """The last finished epoch of a resumed run (0 for a fresh one), with the optimizer's state restored."""
+    if resume is None:
+        return 0
+    if "optimizer" in resume:
+        optimizer.load_state_dict(resume["optimizer"])
+    return int(resume.get("epoch", 0))
+
+
+def decoder_evaluate(classifier: Classifier, decoder: Decoder, loader: Iterable) -> Metrics:
+    """Mean MSE, SSIM, PSNR (dB), DSIM of y = D(E(x)) against x, and how often M(y), M(x) agree on top."""
+    device = model_device(decoder)
+    sums = dict.fromkeys(("mse", "ssim", "psnr", "dsim", "agreement"), 0.0)
+    count = 0
+    classifier.eval()
+    decoder.eval()
+    with torch.inference_mode():
+        for batch in loader:
+            x = images_of(batch).to(device)
+            with autocast(device):
+                z = classifier.encode(x)
+                y = decoder(z)
+                z_y = classifier.encode(y)
+                agree = classifier.head(z_y).argmax(1) == classifier.head(z).argmax(1)
+            y, z, z_y = y.float(), z.float(), z_y.float()  # metrics in full precision
+            mse = (y - x).pow(2).flatten(1).mean(1)  # (B, 3, H, W) -> (B,)
+            sums["mse"] += float(mse.sum())
+            sums["ssim"] += float(ssim(y, x, reduction="none").sum())
+            sums["psnr"] += float((10 * torch.log10(1 / mse.clamp_min(1e-10))).sum())
+            sums["dsim"] += float((z_y - z).pow(2).flatten(1).mean(1).sum())  # (B, C, h, w) -> (B,)
+            sums["agreement"] += float(agree.sum())
+            count += len(x)
+    return {key: value / max(count, 1) for key, value in sums.items()}
+
+
+def decoder_step(
+    classifier: Classifier,
+    decoder: Decoder,
+    loss: PerceptionLoss,
+    x: Tensor,
+    optimizer: torch.optim.Optimizer,
+) -> dict[str, float]:
+    """One step: z = E(x) once, without a graph; y = D(z); the loss reaches D through E(y)."""
+    device = x.device
+    with torch.no_grad(), autocast(device):
+        z = classifier.encode(x)
+    with autocast(device):
+        terms = loss(decoder(z), x, z)
+    optimizer.zero_grad(set_to_none=True)
+    terms.total.backward()
+    optimizer.step()
+    return {name: float(value.detach()) for name, value in terms._asdict().items()}
+
+
+def train_decoder(
+    classifier: Classifier,
+    decoder: Decoder,
+    train_loader: Iterable,
+    val_loader: Iterable,
+    *,
+    epochs: int,
+    lr: float = 1e-4,
+    weights: LossWeights | None = None,
+    out: Path | str | None = None,
+    resume: dict[str, Any] | None = None,
+    progress: bool = True,
+    log: Log = print,
+) -> list[Metrics]:
+    """Train D against a frozen E with Adam; after each epoch, log val metrics and rewrite the checkpoint."""
+    classifier.eval().requires_grad_(False)  # frozen, but still differentiable with respect to its input
+    device = model_device(decoder)
+    loss = PerceptionLoss(classifier, weights)
+    optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
+    start = epoch_resume(optimizer, resume)
+    history = []
+    for epoch in range(start + 1, epochs + 1):
+        decoder.train()
+        totals, count = {}, 0
+        bar = tqdm(train_loader, desc=f"decoder {epoch}/{epochs}", disable=not progress, leave=False)
+        for batch in bar:
+            x = images_of(batch).to(device, non_blocking=True)
+            terms = decoder_step(classifier, decoder, loss, x, optimizer)
+            totals = {name: totals.get(name, 0.0) + value * len(x) for name, value in terms.items()}
+            count += len(x)
+            bar.set_postfix(loss=f"{terms['total']:.4f}")
+        metrics = {"epoch": epoch, **{f"train_{k}": v / max(count, 1) for k, v in totals.items()}}
+        metrics.update(decoder_evaluate(classifier, decoder, val_loader))
+        log(decoder_summary(metrics))
+        if out is not None:
+            decoder_save(decoder, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict())
+        history.append(metrics)
+    return history
+
+
+def decoder_summary(metrics: Metrics) -> str:
+    return (
+        f"epoch {metrics['epoch']}: train loss {metrics.get('train_total', math.nan):.4f}, val MSE "
+        f"{metrics['mse']:.4f}, SSIM {metrics['ssim']:.4f}, PSNR {metrics['psnr']:.2f} dB, DSIM "
+        f"{metrics['dsim']:.4f}, top-class agreement {metrics['agreement']:.1%}"
+    )
