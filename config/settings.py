@@ -112,6 +112,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {"explainers.tasks.*": {"queue": "render"}}
+CELERY_BEAT_SCHEDULE = {
+    "mark-abandoned-participants": {
+        "task": "survey.participants_mark_abandoned",
+        "schedule": env_int("SURVEY_ABANDON_SWEEP_SECONDS", 300),
+    },
+}
 
 # Explainers: where checkpoints live, and which device renders ("auto" picks CUDA when present).
 EXPLAINERS_DEVICE = env_str("EXPLAINERS_DEVICE", "auto")

@@ -1,3 +1,16 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from survey import views
+
+app_name = "survey"
+
+urlpatterns = [
+    path("s/<slug:slug>/", views.landing, name="landing"),
+    path("s/<slug:slug>/p/<str:token>/", views.resume, name="resume"),
+    path("s/<slug:slug>/p/<str:token>/intro/", views.intro, name="intro"),
+    path("s/<slug:slug>/p/<str:token>/question/", views.question, name="question"),
+    path("s/<slug:slug>/p/<str:token>/done/", views.done, name="done"),
+    path("s/<slug:slug>/p/<str:token>/leave/", views.leave, name="leave"),
+]

@@ -1,0 +1,287 @@
+"""Writes on the participant side: starting, answering, leaving and abandonment.
+
+Every write that must not race takes its lock with an UPDATE before it reads anything: on PostgreSQL
+the UPDATE locks the row until commit, and on SQLite (where select_for_update is a no-op) it takes the
+database write lock at once, so a transaction never reads and then finds someone else has written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from survey.models import Answer, Condition, Participant, Question, Study
+from survey.selectors.participants import (
+    condition_fill,
+    participant_current_question_id,
+    participant_is_stale,
+    question_option_ids,
+    question_option_order,
+)
+from survey.selectors.studies import study_abandon_cutoff
+
+
+class SurveyError(Exception):
+    """A participant's request that cannot be carried out; the message is shown as is."""
+
+
+class StudyNotOpen(SurveyError):
+    pass
+
+
+class ParticipantNotActive(SurveyError):
+    pass
+
+
+class ParticipantFinished(ParticipantNotActive):
+    pass
+
+
+class WrongQuestion(SurveyError):
+    pass
+
+
+class InvalidOption(SurveyError):
+    pass
+
+
+class AnswerConflict(SurveyError):
+    pass
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    created: bool  # False when the very same answer was already stored (a double submit)
+    answer: Answer
+
+
+def external_id_hash(*, study: Study, value: str) -> str:
+    """Salted sha256 of an external id (Prolific's); the raw value is never stored."""
+    value = value.strip()
+    if not value:
+        return ""
+    return hashlib.sha256((study.hash_salt + value).encode()).hexdigest()
+
+
+@transaction.atomic
+def participant_start(
+    *, study: Study, prolific_pid: str = "", study_id: str = "", session_id: str = ""
+) -> Participant:
+    """Assign a condition by the study's policy and create the participant, in one transaction."""
+    counter = _study_counter_next(study=study)
+    condition = _condition_choose(study=study, counter=counter)
+    seed = secrets.randbits(63)
+    question_ids = list(study.questions.values_list("id", flat=True))
+    if not question_ids:
+        raise StudyNotOpen("This study has no questions yet.")
+    random.Random(seed).shuffle(question_ids)
+    return Participant.objects.create(
+        study=study,
+        condition=condition,
+        seed=seed,
+        question_order=question_ids,
+        prolific_pid_hash=external_id_hash(study=study, value=prolific_pid),
+        study_id_hash=external_id_hash(study=study, value=study_id),
+        session_id_hash=external_id_hash(study=study, value=session_id),
+    )
+
+
+def _study_counter_next(*, study: Study) -> int:
+    # The UPDATE is the lock (see the module docstring); it also checks, atomically, that the study is open.
+    updated = Study.objects.filter(pk=study.pk, status=Study.Status.OPEN).update(
+        assignment_counter=F("assignment_counter") + 1
+    )
+    if not updated:
+        raise StudyNotOpen(_not_open_message(study=study))
+    return Study.objects.values_list("assignment_counter", flat=True).get(pk=study.pk)
+
+
+def _not_open_message(*, study: Study) -> str:
+    status = Study.objects.filter(pk=study.pk).values_list("status", flat=True).first()
+    if status == Study.Status.DRAFT:
+        return "This study is not open yet."
+    return "This study is closed."
+
+
+def _condition_choose(*, study: Study, counter: int) -> Condition:
+    conditions = list(study.conditions.all())
+    if not conditions:
+        raise StudyNotOpen("This study has no conditions yet.")
+    turn = (counter - 1) % len(conditions)
+    if study.assignment_policy != Study.Policy.BALANCED_COMPLETION:
+        return conditions[turn]
+    fill = condition_fill(study=study)
+    least = min(fill.get(c.pk, 0) for c in conditions)
+    # Ties go in turn: walk from this start's turn to the first least-filled condition.
+    in_turn = conditions[turn:] + conditions[:turn]
+    return next(c for c in in_turn if fill.get(c.pk, 0) == least)
+
+
+@transaction.atomic
+def participant_touch(*, participant: Participant, now: datetime | None = None) -> Participant:
+    """Record that the participant was seen; one gone quiet for too long is abandoned first."""
+    now = now or timezone.now()
+    if participant.status == Participant.Status.IN_PROGRESS and participant_is_stale(participant, now=now):
+        _participant_abandon_if_stale(participant=participant, now=now)
+        participant.refresh_from_db(fields=["status"])
+    Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
+    participant.last_seen_at = now
+    return participant
+
+
+def _participant_abandon_if_stale(*, participant: Participant, now: datetime) -> None:
+    cutoff = study_abandon_cutoff(study=participant.study, now=now)
+    Participant.objects.filter(
+        pk=participant.pk, status=Participant.Status.IN_PROGRESS, last_seen_at__lt=cutoff
+    ).update(status=Participant.Status.ABANDONED)
+
+
+@transaction.atomic
+def participant_intro_seen(*, participant: Participant, now: datetime | None = None) -> None:
+    """Record that the condition's introduction was read (the first time only)."""
+    now = now or timezone.now()
+    _require_active(participant=participant, now=now)
+    Participant.objects.filter(pk=participant.pk, intro_seen_at__isnull=True).update(intro_seen_at=now)
+    participant.refresh_from_db(fields=["intro_seen_at"])
+
+
+@transaction.atomic
+def participant_question_shown(*, participant: Participant, now: datetime | None = None) -> None:
+    """Start the current question's clock the first time it is shown; a reload keeps the first time."""
+    if participant.status != Participant.Status.IN_PROGRESS or participant.current_shown_at is not None:
+        return
+    now = now or timezone.now()
+    started = Participant.objects.filter(
+        pk=participant.pk, status=Participant.Status.IN_PROGRESS, current_shown_at__isnull=True
+    ).update(current_shown_at=now)
+    if started:
+        participant.current_shown_at = now
+    else:  # another request got there first: keep its time
+        participant.refresh_from_db(fields=["current_shown_at"])
+
+
+@transaction.atomic
+def participant_leave(*, participant: Participant) -> None:
+    """The participant chose to stop: they count as abandoned, and what they answered is kept."""
+    left = Participant.objects.filter(pk=participant.pk, status=Participant.Status.IN_PROGRESS).update(
+        status=Participant.Status.ABANDONED
+    )
+    participant.refresh_from_db(fields=["status"])
+    if not left and participant.status == Participant.Status.COMPLETED:
+        raise ParticipantFinished("You have already completed this study.")
+
+
+@transaction.atomic
+def participants_mark_abandoned(*, now: datetime | None = None) -> int:
+    """Mark every in-progress participant not seen within their study's timeout as abandoned."""
+    now = now or timezone.now()
+    studies = Study.objects.filter(participants__status=Participant.Status.IN_PROGRESS).distinct()
+    marked = 0
+    for study in studies:
+        cutoff = study_abandon_cutoff(study=study, now=now)
+        marked += Participant.objects.filter(
+            study=study, status=Participant.Status.IN_PROGRESS, last_seen_at__lt=cutoff
+        ).update(status=Participant.Status.ABANDONED)
+    return marked
+
+
+@transaction.atomic
+def answer_submit(
+    *, participant: Participant, question_id: int, option: str, now: datetime | None = None
+) -> AnswerResult:
+    """Store the answer to the participant's current question; the same answer twice is stored once."""
+    now = now or timezone.now()
+    locked = _participant_lock(pk=participant.pk)
+    existing = Answer.objects.filter(participant=locked, question_id=question_id).first()
+    if existing is not None and existing.option == option:
+        return AnswerResult(created=False, answer=existing)
+    _require_active(participant=locked, now=now)
+    if existing is not None:
+        raise AnswerConflict(
+            f"Question {existing.position} was already answered with another option; "
+            "answers cannot be changed."
+        )
+    question = _current_question(participant=locked, question_id=question_id)
+    if option not in question_option_ids(question):
+        raise InvalidOption(f"{option!r} is not one of the options of question {question_id}.")
+    answer = _answer_create(participant=locked, question=question, option=option, now=now)
+    if answer is None:  # lost a race we should not have been able to lose; the stored answer decides
+        return _answer_reread(participant=locked, question_id=question_id, option=option)
+    _participant_advance(participant=locked, now=now)
+    participant.refresh_from_db()
+    return AnswerResult(created=True, answer=answer)
+
+
+def _participant_lock(*, pk: int) -> Participant:
+    # A write before any read (module docstring); of=("self",) keeps the study row unlocked.
+    Participant.objects.filter(pk=pk).update(seed=F("seed"))
+    return Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=pk)
+
+
+def _require_active(*, participant: Participant, now: datetime) -> None:
+    if participant.status == Participant.Status.COMPLETED:
+        raise ParticipantFinished("You have already completed this study.")
+    if participant.status == Participant.Status.ABANDONED or participant_is_stale(participant, now=now):
+        raise ParticipantNotActive(
+            "You left this study, or were away too long, so it cannot be continued. "
+            "Your answers so far are kept."
+        )
+
+
+def _current_question(*, participant: Participant, question_id: int) -> Question:
+    current_id = participant_current_question_id(participant)
+    if current_id is None:
+        raise ParticipantFinished("You have already answered every question.")
+    if question_id != current_id:
+        position = participant.question_order.index(current_id) + 1
+        raise WrongQuestion(
+            f"Question {question_id} is not your current question; "
+            f"question {position} of {len(participant.question_order)} is."
+        )
+    return Question.objects.get(pk=current_id)
+
+
+def _answer_create(
+    *, participant: Participant, question: Question, option: str, now: datetime
+) -> Answer | None:
+    # A question never shown (an API client that answered without asking for it) has no start time:
+    # a response time of 0 marks it as unknown rather than inventing one.
+    shown_at = participant.current_shown_at or now
+    try:
+        with transaction.atomic():
+            return Answer.objects.create(
+                participant=participant,
+                question=question,
+                option=option,
+                position=participant.question_order.index(question.pk) + 1,
+                option_order=question_option_order(question, seed=participant.seed),
+                shown_at=shown_at,
+                answered_at=now,
+                response_ms=max(0, int((now - shown_at).total_seconds() * 1000)),
+            )
+    except IntegrityError:
+        return None
+
+
+def _answer_reread(*, participant: Participant, question_id: int, option: str) -> AnswerResult:
+    existing = Answer.objects.get(participant=participant, question_id=question_id)
+    if existing.option != option:
+        raise AnswerConflict("This question was already answered with another option.")
+    return AnswerResult(created=False, answer=existing)
+
+
+def _participant_advance(*, participant: Participant, now: datetime) -> None:
+    done = participant_current_question_id(participant) is None
+    Participant.objects.filter(pk=participant.pk).update(
+        current_shown_at=None,
+        last_seen_at=now,
+        status=Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
+        completed_at=now if done else None,
+    )
