@@ -1,0 +1,94 @@
+"""manage.py render_study: render a PV vs Grad-CAM study from a classifier, a decoder and a VOC split."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
+
+from explainers.models import RenderJob
+from explainers.services import checkpoint_register, render_job_create
+
+POLL_SECONDS = 1.0
+
+
+class Command(BaseCommand):
+    help = (
+        "Pick questions the model gets right and wrong, render their Grad-CAM and PV images, and import "
+        "them as a study. Without a Celery broker everything runs here; with one, a worker renders."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--classifier", type=Path, required=True, help="Classifier checkpoint.")
+        parser.add_argument("--decoder", type=Path, required=True, help="Decoder checkpoint for it.")
+        parser.add_argument(
+            "--voc", type=Path, required=True, help="VOC folder (JPEGImages, Annotations, …)."
+        )
+        parser.add_argument("--slug", required=True, help="Slug of the new study.")
+        parser.add_argument("--name", default="", help="Study name (default: from the slug).")
+        parser.add_argument("--description", default="", help="Landing-page text for participants.")
+        parser.add_argument("--split", default="test", help="VOC ImageSets/Main list to pick from.")
+        parser.add_argument("--n-correct", type=int, default=16, help="Questions the model gets right.")
+        parser.add_argument("--n-wrong", type=int, default=14, help="Questions the model gets wrong.")
+        parser.add_argument(
+            "--allow-shortfall", action="store_true", help="Fill a short pool from the other."
+        )
+        parser.add_argument("--seed", type=int, default=0, help="Seed of the question and option picks.")
+        parser.add_argument("--image-size", type=int, help="Side of the images (default: the classifier's).")
+        parser.add_argument("--chunk-size", type=int, default=8, help="Images per batched render task.")
+        parser.add_argument("--output-dir", type=Path, help="New or empty folder for the bundle.")
+        parser.add_argument("--open", action="store_true", help="Open the study once it is imported.")
+        parser.add_argument("--wait", action="store_true", help="With a broker, wait for the worker.")
+        parser.add_argument("--timeout", type=float, default=3600, help="Seconds --wait waits at most.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            job = render_job_create(
+                slug=options["slug"],
+                classifier=checkpoint_register(kind="classifier", path=options["classifier"]),
+                decoder=checkpoint_register(kind="decoder", path=options["decoder"]),
+                dataset_root=options["voc"],
+                name=options["name"],
+                description=options["description"],
+                split=options["split"],
+                n_correct=options["n_correct"],
+                n_wrong=options["n_wrong"],
+                allow_shortfall=options["allow_shortfall"],
+                seed=options["seed"],
+                image_size=options["image_size"],
+                chunk_size=options["chunk_size"],
+                open_study=options["open"],
+                output_dir=options["output_dir"],
+            )
+        except ValueError as exc:  # bad checkpoints, folders or numbers; nothing was created
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"Render job {job.pk} for study {job.slug!r}, writing to {job.output_dir}")
+        job.refresh_from_db()
+        if options["wait"]:
+            job = self.wait(job, deadline=time.monotonic() + options["timeout"])
+        self.report(job)
+
+    def wait(self, job: RenderJob, *, deadline: float) -> RenderJob:
+        shown = ""
+        while not job.is_finished and time.monotonic() < deadline:
+            if f"{job.status} {job.progress}" != shown:
+                shown = f"{job.status} {job.progress}"
+                self.stdout.write(f"  {job.status}: {job.progress} images")
+            time.sleep(POLL_SECONDS)  # a command waiting on a worker, not a test
+            job.refresh_from_db()
+        return job
+
+    def report(self, job: RenderJob) -> None:
+        if job.note:
+            self.stdout.write(job.note)
+        if job.status == RenderJob.Status.FAILED:
+            raise CommandError(f"Render job {job.pk} failed: {job.error}")
+        if job.status != RenderJob.Status.SUCCEEDED:
+            self.stdout.write(f"Render job {job.pk} is {job.status} ({job.progress}); a worker renders it.")
+            return
+        url = reverse("survey:landing", kwargs={"slug": job.study.slug})
+        state = "open" if job.study.is_open else "a draft (open it in the admin)"
+        self.stdout.write(self.style.SUCCESS(f"Study {job.study.slug!r} is {state}: {url}"))

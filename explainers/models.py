@@ -1,0 +1,146 @@
+"""What the database knows of checkpoints, render jobs and the images they write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Checkpoint(models.Model):
+    """A classifier or decoder file on disk, fingerprinted when it was registered."""
+
+    class Kind(models.TextChoices):
+        CLASSIFIER = "classifier", "Classifier"
+        DECODER = "decoder", "Decoder"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    name = models.CharField(max_length=200, blank=True)
+    path = models.CharField(max_length=1000, help_text="Absolute path of the checkpoint file.")
+    sha256 = models.CharField(max_length=64, editable=False)
+    config = models.JSONField(default=dict, editable=False, help_text="The network's config, from the file.")
+    metrics = models.JSONField(default=dict, editable=False, help_text="Training metrics, from the file.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["path", "sha256"], name="checkpoint_file_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name or Path(self.path).name} ({self.kind}, {self.sha256[:8]})"
+
+    def clean(self) -> None:
+        # Imported here: torch is heavy, and the web process needs it only when a file is checked.
+        from explainers.nn.checkpoints import CheckpointError
+        from explainers.nn.classifier import classifier_load
+        from explainers.nn.decoder import decoder_load
+
+        loader = {self.Kind.CLASSIFIER: classifier_load, self.Kind.DECODER: decoder_load}.get(self.kind)
+        if loader is None:
+            raise ValidationError({"kind": f"kind must be classifier or decoder, got {self.kind!r}"})
+        try:
+            loader(self.path)
+        except CheckpointError as exc:
+            raise ValidationError({"path": str(exc)}) from exc
+
+
+class RenderJob(models.Model):
+    """Render a study's images with a classifier and a decoder, then import them as a Study."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    slug = models.SlugField(help_text="Slug of the study this job creates.")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    classifier = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="classifier_jobs")
+    decoder = models.ForeignKey(Checkpoint, on_delete=models.PROTECT, related_name="decoder_jobs")
+    dataset_root = models.CharField(max_length=1000, help_text="VOC folder (JPEGImages, Annotations, …).")
+    split = models.CharField(max_length=50, default="test")
+    n_correct = models.PositiveIntegerField(default=16, help_text="Questions where the model is right.")
+    n_wrong = models.PositiveIntegerField(default=14, help_text="Questions where the model is wrong.")
+    allow_shortfall = models.BooleanField(
+        default=False, help_text="Fill from the other pool when the split lacks right or wrong images."
+    )
+    seed = models.BigIntegerField(default=0)
+    image_size = models.PositiveIntegerField(help_text="Side of the square images shown (the classifier's).")
+    chunk_size = models.PositiveIntegerField(default=8, help_text="Images per batched render task.")
+    import_study = models.BooleanField(
+        default=True, help_text="Import the bundle as a study; off when the bundle is handed on (the demo)."
+    )
+    open_study = models.BooleanField(default=False, help_text="Open the study once it is imported.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0, help_text="Images to render (questions and example).")
+    done = models.PositiveIntegerField(default=0, help_text="Images fully rendered.")
+    error = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="How the questions were picked, and any shortfall.")
+    output_dir = models.CharField(max_length=1000, blank=True)
+    study = models.ForeignKey(
+        "survey.Study", on_delete=models.SET_NULL, null=True, blank=True, related_name="render_jobs"
+    )
+    celery_task_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.slug} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+    @property
+    def progress(self) -> str:
+        return f"{self.done}/{self.total}" if self.total else "-"
+
+
+class RenderQuestion(models.Model):
+    """One image a job picked from the split: a survey question, or the example shown in the intros."""
+
+    job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="questions")
+    key = models.CharField(max_length=100, help_text="The dataset's image id.")
+    order = models.PositiveIntegerField()
+    is_example = models.BooleanField(default=False)
+    labels = models.JSONField(default=list)
+    prediction = models.CharField(max_length=100)
+    confidence = models.FloatField(help_text="Posterior of the predicted class.")
+    model_correct = models.BooleanField()
+    options = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["job", "order"]
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="render_question_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'example' if self.is_example else self.prediction})"
+
+
+class RenderedImage(models.Model):
+    """A PNG a job wrote; its row exists only once the file is complete."""
+
+    class Kind(models.TextChoices):
+        INPUT = "input", "Input image"
+        GRADCAM = "gradcam", "Grad-CAM"
+        PV = "pv", "Perception Visualization"
+        RECONSTRUCTION = "reconstruction", "Decoder reconstruction"
+
+    question = models.ForeignKey(RenderQuestion, on_delete=models.CASCADE, related_name="images")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    path = models.CharField(max_length=1000, help_text="Relative to the job's output folder.")
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["question", "kind"]
+        constraints = [models.UniqueConstraint(fields=["question", "kind"], name="rendered_image_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.question.key} / {self.kind}"

@@ -1,0 +1,12 @@
+"""The one error type the explainer services raise for bad input; its message is meant for people."""
+
+from __future__ import annotations
+
+
+class RenderError(ValueError):
+    """A checkpoint, dataset or job that cannot be used; the message says what and why."""
+
+
+def error_text(exc: BaseException) -> str:
+    """What a job records of an exception: our errors speak for themselves, others get their type."""
+    return str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"

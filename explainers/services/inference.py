@@ -1,0 +1,103 @@
+"""The one place outside explainers.nn that handles tensors: it feeds batches to nn and writes the PNGs.
+
+Tensors stay on the render device from the batch to ``save_png``; callers get back plain Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import torch
+from django.conf import settings
+
+from explainers.nn.classifier import predict
+from explainers.nn.data import VOC_CLASSES, VOCDataset, data_loader
+from explainers.nn.perception import explain
+from explainers.nn.render import save_png
+from explainers.nn.train import device_pick
+from explainers.services.selection import Prediction
+
+
+def render_device() -> str:
+    return str(device_pick(settings.EXPLAINERS_DEVICE))
+
+
+def dataset_open(*, root: str, split: str, image_size: int) -> VOCDataset:
+    """The split, read once per process while its image list is unchanged."""
+    ids_file = Path(root) / "ImageSets" / "Main" / f"{split}.txt"
+    mtime_ns = ids_file.stat().st_mtime_ns if ids_file.is_file() else 0
+    return _dataset_cached(root, split, image_size, mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int) -> VOCDataset:
+    # Difficult objects count as true labels: a prediction of something that is in the picture,
+    # however small, must not be shown to participants as the model being wrong.
+    return VOCDataset(root, split=split, image_size=image_size, include_difficult=True)
+
+
+def split_predictions(
+    *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32
+) -> list[Prediction]:
+    """The classifier's top class and its posterior for every image of the split, in order."""
+    predictions: list[Prediction] = []
+    for images, _ in data_loader(dataset, batch_size=batch_size, shuffle=False):
+        posteriors, _, tops = predict(classifier, images.to(device))
+        for row, top in zip(posteriors.tolist(), tops.tolist(), strict=True):
+            index = len(predictions)
+            predictions.append(
+                Prediction(
+                    key=dataset.ids[index],
+                    labels=tuple(dataset.labels(index)),
+                    top=VOC_CLASSES[top],
+                    confidence=row[top],
+                )
+            )
+    return predictions
+
+
+def explanations_write(
+    *,
+    classifier: Any,
+    decoder: Any,
+    dataset: VOCDataset,
+    indices: Sequence[int],
+    classes: Sequence[str],
+    targets: Sequence[Mapping[str, Path]],
+    device: str,
+) -> list[dict[str, str]]:
+    """Explain the images at ``indices`` in one batch, each for its class, writing the kinds each asks for.
+
+    ``targets[b]`` maps a kind (input, gradcam, pv, reconstruction) to its file; returns their sha256s.
+    """
+    images = torch.stack([dataset[index][0] for index in indices]).to(device)  # (B, 3, S, S)
+    class_ids = torch.tensor([VOC_CLASSES.index(name) for name in classes], device=device)  # (B,)
+    explanation = explain(classifier, decoder, images, class_ids)
+    outputs = {
+        "input": images,
+        "gradcam": explanation.gradcam,
+        "pv": explanation.pv,
+        "reconstruction": explanation.reconstructions,
+    }
+    return [
+        {kind: png_write(outputs[kind][b], path) for kind, path in wanted.items()}
+        for b, wanted in enumerate(targets)
+    ]
+
+
+def png_write(image: torch.Tensor, path: Path) -> str:
+    """Write atomically (a killed worker leaves no half file under ``path``); returns the sha256."""
+    partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.png")
+    try:
+        save_png(image, partial)
+        sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return sha256

@@ -1,0 +1,299 @@
+"""A render job's life: create (checked), start (questions picked once), finish (study imported), re-run."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import transaction
+from django.utils import timezone
+
+from explainers.models import Checkpoint, RenderJob, RenderQuestion
+from explainers.nn.labels import VOC_CLASSES
+from explainers.services.bundle import bundle_write
+from explainers.services.checkpoints import checkpoint_network
+from explainers.services.errors import RenderError, error_text
+from explainers.services.rendering import kinds_missing, render_chunk
+from explainers.services.selection import Selection, questions_select
+from survey.models import Study
+
+logger = logging.getLogger(__name__)
+SAFE_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")  # image ids become file names
+
+
+def render_root() -> Path:
+    """Outside MEDIA_ROOT on purpose: study.json says which answers are right, and media is public."""
+    return Path(getattr(settings, "EXPLAINERS_RENDER_ROOT", settings.BASE_DIR / "var" / "renders"))
+
+
+@transaction.atomic
+def render_job_create(
+    *,
+    slug: str,
+    classifier: Checkpoint,
+    decoder: Checkpoint,
+    dataset_root: Path | str,
+    name: str = "",
+    description: str = "",
+    split: str = "test",
+    n_correct: int = 16,
+    n_wrong: int = 14,
+    seed: int = 0,
+    image_size: int | None = None,
+    chunk_size: int = 8,
+    open_study: bool = False,
+    import_study: bool = True,
+    allow_shortfall: bool = False,
+    output_dir: Path | str | None = None,
+    enqueue: bool = True,
+) -> RenderJob:
+    """Check everything that can be checked without running a network, save the job, and enqueue it.
+
+    Without ``enqueue`` the caller runs it, e.g. with ``render_job_run_here``.
+    """
+    image_size = image_size or int(classifier.config.get("image_size", 224))
+    _networks_check(classifier=classifier, decoder=decoder, image_size=image_size)
+    _slug_check(slug, import_study=import_study)
+    _dataset_check(root=Path(dataset_root), split=split)
+    if n_correct + n_wrong < 1 or chunk_size < 1:
+        raise RenderError(
+            f"need at least one question and a chunk size >= 1, got {n_correct}+{n_wrong}, {chunk_size}"
+        )
+    _output_check(output_dir)
+    job = RenderJob.objects.create(
+        slug=slug,
+        name=name or slug.replace("-", " ").capitalize(),
+        description=description,
+        classifier=classifier,
+        decoder=decoder,
+        dataset_root=str(Path(dataset_root).resolve()),
+        split=split,
+        n_correct=n_correct,
+        n_wrong=n_wrong,
+        allow_shortfall=allow_shortfall,
+        seed=seed,
+        image_size=image_size,
+        chunk_size=chunk_size,
+        open_study=open_study,
+        import_study=import_study,
+    )
+    job.output_dir = str(Path(output_dir).resolve() if output_dir else render_root() / f"{slug}-{job.pk}")
+    job.save(update_fields=["output_dir"])
+    if enqueue:
+        transaction.on_commit(lambda: _job_enqueue(job.pk))
+    return job
+
+
+def _networks_check(*, classifier: Checkpoint, decoder: Checkpoint, image_size: int) -> None:
+    from explainers.nn.classifier import Classifier, feature_channels_of  # torch, only when creating
+
+    for checkpoint, kind in ((classifier, Checkpoint.Kind.CLASSIFIER), (decoder, Checkpoint.Kind.DECODER)):
+        if checkpoint.kind != kind:
+            raise RenderError(f"{_named(checkpoint)} is a {checkpoint.kind}, expected a {kind}")
+    classes = classifier.config.get("num_classes")
+    if classes != len(VOC_CLASSES):
+        raise RenderError(f"classifier {_named(classifier)} has {classes} classes, not VOC's 20")
+    channels, arch = feature_channels_of(classifier.config["arch"]), classifier.config["arch"]
+    if decoder.config.get("in_channels") != channels:
+        raise RenderError(
+            f"decoder {_named(decoder)} takes {decoder.config.get('in_channels')}-channel features, but "
+            f"classifier {_named(classifier)} ({arch}) gives {channels}; train a decoder for it"
+        )
+    stride = decoder.config.get("input_stride")
+    if stride != Classifier.feature_stride or image_size % stride:
+        raise RenderError(
+            f"decoder {_named(decoder)} expects an encoder of stride {stride} and the classifier's is "
+            f"{Classifier.feature_stride}; the image size ({image_size}) must be a multiple of it"
+        )
+
+
+def _named(checkpoint: Checkpoint) -> str:
+    return f"{checkpoint.path} (checkpoint {checkpoint.pk})"
+
+
+def _slug_check(slug: str, *, import_study: bool) -> None:
+    try:
+        validate_slug(slug)
+    except ValidationError as exc:
+        raise RenderError(f"{slug!r} is not a valid slug (letters, digits, - and _)") from exc
+    if not import_study:
+        return  # the bundle is handed on: whoever imports it checks the slug then
+    if Study.objects.filter(slug=slug).exists():
+        raise RenderError(f"a study with slug {slug!r} already exists")
+    unfinished = [RenderJob.Status.PENDING, RenderJob.Status.RUNNING]
+    busy = RenderJob.objects.filter(slug=slug, import_study=True, status__in=unfinished).first()
+    if busy is not None:
+        raise RenderError(f"render job {busy.pk} already makes the study {slug!r} ({busy.status})")
+
+
+def _dataset_check(*, root: Path, split: str) -> None:
+    from explainers.nn.data import voc_layout_check
+
+    try:
+        voc_layout_check(root, split)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
+
+
+def _output_check(output_dir: Path | str | None) -> None:
+    folder = Path(output_dir) if output_dir is not None else None
+    if folder is not None and folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise RenderError(f"{folder}: not an empty folder; render into a new or empty one")
+
+
+def _job_enqueue(job_id: int) -> None:
+    from explainers.tasks import render_job_run
+
+    try:
+        result = render_job_run.delay(job_id)
+    except Exception as exc:
+        # Eager mode (no broker) runs the whole job inside delay(), and its tasks have recorded any
+        # failure on the job already; with a broker, this is the broker being unreachable.
+        logger.exception("render job %s stopped", job_id)
+        render_job_fail(job_id=job_id, error=f"the job stopped: {error_text(exc)}")
+        return
+    RenderJob.objects.filter(pk=job_id).update(celery_task_id=result.id)
+
+
+def render_job_fail(*, job_id: int, error: str) -> None:
+    """Record a failure, unless the job already ended (the first error is the one worth reading)."""
+    unfinished = RenderJob.objects.filter(
+        pk=job_id, status__in=[RenderJob.Status.PENDING, RenderJob.Status.RUNNING]
+    )
+    unfinished.update(status=RenderJob.Status.FAILED, error=error, finished_at=timezone.now())
+
+
+@transaction.atomic
+def render_job_retry(*, job: RenderJob) -> RenderJob:
+    """Run a failed job again; what it rendered before is kept and only the rest is rendered."""
+    job = RenderJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != RenderJob.Status.FAILED:
+        raise RenderError(f"render job {job.pk} is {job.status}; only a failed job can be re-run")
+    if job.import_study and Study.objects.filter(slug=job.slug).exists():
+        raise RenderError(f"a study with slug {job.slug!r} exists now; delete it or render under a new slug")
+    job.status, job.error, job.finished_at = RenderJob.Status.PENDING, "", None
+    job.save(update_fields=["status", "error", "finished_at"])
+    transaction.on_commit(lambda: _job_enqueue(job.pk))
+    return job
+
+
+def render_job_start(*, job_id: int) -> list[list[str]] | None:
+    """Mark the job running, pick its questions once, and return the keys still to render, in chunks.
+
+    None means the job has ended (a repeated message), so there is nothing to run.
+    """
+    if not _job_claim(job_id=job_id):
+        return None
+    job = RenderJob.objects.select_related("classifier", "decoder").get(pk=job_id)
+    if not job.questions.exists():
+        _questions_save(job_id=job.pk, selection=_questions_pick(job=job))
+    pending = [
+        question.key
+        for question in job.questions.prefetch_related("images")
+        if kinds_missing(question=question, output_dir=Path(job.output_dir))
+    ]
+    return [pending[i : i + job.chunk_size] for i in range(0, len(pending), job.chunk_size)]
+
+
+@transaction.atomic
+def _job_claim(*, job_id: int) -> bool:
+    job = RenderJob.objects.select_for_update().get(pk=job_id)
+    if job.status not in {RenderJob.Status.PENDING, RenderJob.Status.RUNNING}:
+        return False
+    job.status, job.started_at = RenderJob.Status.RUNNING, job.started_at or timezone.now()
+    job.save(update_fields=["status", "started_at"])
+    return True
+
+
+def _questions_pick(*, job: RenderJob) -> Selection:
+    from explainers.services import inference  # torch, only where networks run
+
+    device = inference.render_device()
+    dataset = inference.dataset_open(root=job.dataset_root, split=job.split, image_size=job.image_size)
+    unsafe = [key for key in dataset.ids if not SAFE_KEY.match(key)]
+    if unsafe:
+        raise RenderError(
+            f"{job.dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names"
+        )
+    predictions = inference.split_predictions(
+        classifier=checkpoint_network(checkpoint=job.classifier, device=device),
+        dataset=dataset,
+        device=device,
+    )
+    return questions_select(
+        predictions=predictions,
+        classes=VOC_CLASSES,
+        n_correct=job.n_correct,
+        n_wrong=job.n_wrong,
+        seed=job.seed,
+        allow_shortfall=job.allow_shortfall,
+        split=job.split,
+    )
+
+
+@transaction.atomic
+def _questions_save(*, job_id: int, selection: Selection) -> None:
+    job = RenderJob.objects.select_for_update().get(pk=job_id)
+    if job.questions.exists():
+        return  # a redelivered start picked them first
+    picks = [(pick, False) for pick in selection.questions]
+    if selection.example is not None:
+        picks.append((selection.example, True))
+    RenderQuestion.objects.bulk_create(
+        RenderQuestion(
+            job=job,
+            key=pick.prediction.key,
+            order=order,
+            is_example=is_example,
+            labels=list(pick.prediction.labels),
+            prediction=pick.prediction.top,
+            confidence=pick.prediction.confidence,
+            model_correct=pick.prediction.correct,
+            options=list(pick.options),
+        )
+        for order, (pick, is_example) in enumerate(picks)
+    )
+    job.total, job.note = (
+        len(picks),
+        selection.note + ("" if selection.example else " No spare image for the intros' example."),
+    )
+    job.save(update_fields=["total", "note"])
+
+
+def render_job_finish(*, job_id: int) -> RenderJob:
+    """Write study.json once every image is rendered, then import it as a Study linked to the job."""
+    from survey.services.bundles import study_import_bundle
+
+    job = RenderJob.objects.get(pk=job_id)
+    if job.status != RenderJob.Status.RUNNING:
+        return job
+    output_dir = Path(job.output_dir)
+    questions = job.questions.prefetch_related("images")
+    incomplete = [q.key for q in questions if kinds_missing(question=q, output_dir=output_dir)]
+    if incomplete:
+        raise RenderError(f"render job {job.pk}: images of {', '.join(incomplete[:5])} are not rendered yet")
+    bundle_write(job=job)
+    with transaction.atomic():
+        job = RenderJob.objects.select_for_update().get(pk=job_id)
+        if job.status != RenderJob.Status.RUNNING:
+            return job
+        if job.import_study:
+            job.study = study_import_bundle(directory=output_dir, open_study=job.open_study)
+        job.status, job.done, job.finished_at = RenderJob.Status.SUCCEEDED, job.total, timezone.now()
+        job.save(update_fields=["study", "status", "done", "finished_at"])
+    return job
+
+
+def render_job_run_here(*, job_id: int) -> RenderJob:
+    """Run the whole job in this process, step by step as the tasks would, recording any failure."""
+    try:
+        for keys in render_job_start(job_id=job_id) or []:
+            render_chunk(job_id=job_id, keys=keys)
+        return render_job_finish(job_id=job_id)
+    except Exception as exc:
+        render_job_fail(job_id=job_id, error=error_text(exc))
+        raise

@@ -1,0 +1,88 @@
+"""The render tasks: retries of transient errors, and repeated messages that change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+
+from explainers import services, tasks
+from explainers.models import RenderedImage, RenderJob
+from explainers.services import checkpoint_register, render_job_create
+from tests.explainers.helpers import TinyWorld, tiny_world
+
+pytestmark = pytest.mark.django_db
+OnCommit = Callable[..., object]
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
+    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
+
+
+def job_planned(world: TinyWorld, out: Path, on_commit: OnCommit, *, run: bool = False) -> RenderJob:
+    with on_commit(execute=run):
+        job = render_job_create(
+            slug="tiny",
+            classifier=checkpoint_register(kind="classifier", path=world.classifier),
+            decoder=checkpoint_register(kind="decoder", path=world.decoder),
+            dataset_root=world.voc,
+            n_correct=1,
+            n_wrong=2,
+            chunk_size=2,
+            output_dir=out,
+        )
+    job.refresh_from_db()
+    return job
+
+
+def test_a_chunk_that_meets_a_database_outage_is_retried_and_renders(
+    world: TinyWorld,
+    tmp_path: Path,
+    django_capture_on_commit_callbacks: OnCommit,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = job_planned(world, tmp_path / "out", django_capture_on_commit_callbacks)
+    keys = services.render_job_start(job_id=job.pk)[0]
+    calls: list[list[str]] = []
+    render_chunk = services.render_chunk
+
+    def flaky(*, job_id: int, keys: list[str]) -> int:
+        calls.append(keys)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return render_chunk(job_id=job_id, keys=keys)
+
+    monkeypatch.setattr(tasks.services, "render_chunk", flaky)
+    # throw=False: a worker's retry, played in-process (an eager run that propagates errors cannot retry).
+    assert tasks.render_chunk_task.apply(args=(job.pk, keys), throw=False).get() == 2
+    assert calls == [keys, keys]
+    job.refresh_from_db()
+    assert (job.status, job.error, job.done) == ("running", "", 2)
+
+
+def test_a_chunk_message_delivered_again_after_the_job_succeeded_changes_nothing(
+    world: TinyWorld, tmp_path: Path, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    job = job_planned(world, tmp_path / "out", django_capture_on_commit_callbacks, run=True)
+    images = {image.pk: image.sha256 for image in RenderedImage.objects.all()}
+    keys = list(job.questions.values_list("key", flat=True))
+    assert tasks.render_chunk_task.apply(args=(job.pk, keys)).get() == 0
+    tasks.render_job_finish_task.apply(args=(job.pk,)).get()
+    tasks.render_job_run.apply(args=(job.pk,)).get()
+    assert {image.pk: image.sha256 for image in RenderedImage.objects.all()} == images
+    job.refresh_from_db()
+    assert (job.status, job.done) == ("succeeded", 4)
+
+
+def test_a_failing_task_marks_its_job_failed_with_the_reason(
+    world: TinyWorld, tmp_path: Path, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    job = job_planned(world, tmp_path / "out", django_capture_on_commit_callbacks)
+    services.render_job_start(job_id=job.pk)
+    with pytest.raises(services.RenderError):
+        tasks.render_chunk_task.apply(args=(job.pk, ["no_such_image"]), throw=True)
+    job.refresh_from_db()
+    assert (job.status, job.error) == ("failed", f"render job {job.pk} has no questions no_such_image")

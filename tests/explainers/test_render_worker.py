@@ -1,0 +1,71 @@
+"""Render jobs through a real Redis broker and a real Celery worker consuming the render queue.
+
+One test, one worker: two workers on the render queue (from two xdist processes) would take each
+other's jobs, and loadgroup does not keep tests together with pytest 9 and xdist 3.8.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.management import call_command
+
+import explainers.tasks  # noqa: F401  (registers the tasks before the worker starts)
+from config.celery import app
+from explainers.models import RenderJob
+from explainers.services import checkpoint_register, render_job_create
+from tests.explainers.helpers import TinyWorld, tiny_world, wait_until
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
+    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
+
+
+@pytest.fixture
+def render_queue() -> None:
+    """An empty queue: messages left by an earlier session would name job ids this database reuses."""
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("render")
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("render_queue")
+def test_a_worker_renders_the_jobs_that_the_service_and_render_study_send_through_the_broker(
+    world: TinyWorld, tmp_path: Path
+) -> None:
+    stdout = io.StringIO()
+    with start_worker(app, queues=["render"], perform_ping_check=False, pool="solo", shutdown_timeout=30):
+        job = render_job_create(
+            slug="through-redis",
+            classifier=checkpoint_register(kind="classifier", path=world.classifier),
+            decoder=checkpoint_register(kind="decoder", path=world.decoder),
+            dataset_root=world.voc,
+            n_correct=1,
+            n_wrong=2,
+            chunk_size=2,
+            output_dir=tmp_path / "service",
+        )
+        wait_until(lambda: RenderJob.objects.get(pk=job.pk).is_finished, timeout=90, what="the render job")
+        call_command(
+            "render_study",
+            f"--classifier={world.classifier}",
+            f"--decoder={world.decoder}",
+            f"--voc={world.voc}",
+            "--slug=waited",
+            "--n-correct=1",
+            "--n-wrong=1",
+            f"--output-dir={tmp_path / 'command'}",
+            "--wait",
+            "--timeout=90",
+            stdout=stdout,
+        )
+    job.refresh_from_db()
+    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 4, 4)
+    assert job.celery_task_id
+    assert job.study.questions.count() == 3
+    assert "Study 'waited' is a draft (open it in the admin): /s/waited/" in stdout.getvalue()
