@@ -27,10 +27,10 @@ chromium:
 test: venv chromium
 	@mkdir -p var/static
 	$(BIN)/ruff check .
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test-sqlite: venv
-	DATABASE_URL= CELERY_BROKER_URL= $(BIN)/pytest -n 2 --dist loadgroup -m "not postgres and not redis"
+	DATABASE_URL= CELERY_BROKER_URL= $(BIN)/pytest -n 2 --dist loadfile -m "not postgres and not redis"
 
 lint: venv
 	$(BIN)/ruff check .

@@ -119,7 +119,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# Explainers: where checkpoints live, and which device renders ("auto" picks CUDA when present).
+# Explainers: where render jobs write their bundles (outside MEDIA_ROOT: study.json holds the answers),
+# and which device renders ("auto" picks CUDA when present).
+EXPLAINERS_RENDER_ROOT = Path(env_str("EXPLAINERS_RENDER_ROOT", str(BASE_DIR / "var" / "renders")))
 EXPLAINERS_DEVICE = env_str("EXPLAINERS_DEVICE", "auto")
 if EXPLAINERS_DEVICE not in {"auto", "cpu", "cuda"} and not EXPLAINERS_DEVICE.startswith("cuda:"):
     raise ImproperlyConfigured(f"EXPLAINERS_DEVICE must be auto, cpu or cuda[:N], got {EXPLAINERS_DEVICE!r}")

@@ -27,7 +27,7 @@ SAFE_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")  # image ids become fil
 
 def render_root() -> Path:
     """Outside MEDIA_ROOT on purpose: study.json says which answers are right, and media is public."""
-    return Path(getattr(settings, "EXPLAINERS_RENDER_ROOT", settings.BASE_DIR / "var" / "renders"))
+    return Path(settings.EXPLAINERS_RENDER_ROOT)
 
 
 @transaction.atomic
