@@ -28,8 +28,8 @@ COPY static ./static
 # collectstatic needs a key; this one only lives during the build.
 RUN SECRET_KEY=build-only python manage.py collectstatic --no-input -v 0
 
-RUN useradd --create-home --uid 1000 app && mkdir -p /data/media && chown -R app /data /app/var
+RUN useradd --create-home --uid 1000 app && mkdir -p /data/media /data/renders && chown -R app /data /app/var
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

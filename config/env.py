@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -61,19 +61,41 @@ def parse_database_url(url: str, base_dir: Path) -> dict[str, object]:
             path = base_dir / path
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(path), "OPTIONS": {"timeout": 20}}
     if parts.scheme in {"postgres", "postgresql", "pgsql"}:
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no database")
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": name,
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
+        return _postgres_settings(url, parts)
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {parts.scheme!r} is not supported; use sqlite:/// or postgres://"
     )
+
+
+def _postgres_settings(url: str, parts: SplitResult) -> dict[str, object]:
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no database")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL {url!r} has an invalid port") from exc
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(port or ""),
+        # Query parameters are libpq options, e.g. ?sslmode=require&connect_timeout=5
+        "OPTIONS": dict(parse_qsl(parts.query)),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "sqs", "memory"}
+
+
+def check_broker_url(url: str) -> str:
+    """Empty (run tasks in-process) or a URL with a scheme Celery knows."""
+    if url and (urlsplit(url).scheme not in BROKER_SCHEMES or "://" not in url):
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL {url!r} is not a broker URL; use e.g. redis://host:6379/0, or leave it empty"
+        )
+    return url

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import env_bool, env_int, env_list, env_str, parse_database_url
+from config.env import check_broker_url, env_bool, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +19,8 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-" + get_random_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,7 +107,7 @@ if SURVEY_ABANDON_AFTER_MINUTES <= 0:
     raise ImproperlyConfigured("SURVEY_ABANDON_AFTER_MINUTES must be positive")
 
 # Celery: an empty broker runs tasks in-process, eagerly (the embedded default).
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_URL = check_broker_url(env_str("CELERY_BROKER_URL"))
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -118,6 +121,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("SURVEY_ABANDON_SWEEP_SECONDS", 300),
     },
 }
+if CELERY_BEAT_SCHEDULE["mark-abandoned-participants"]["schedule"] <= 0:
+    raise ImproperlyConfigured("SURVEY_ABANDON_SWEEP_SECONDS must be positive")
 
 # Explainers: where render jobs write their bundles (outside MEDIA_ROOT: study.json holds the answers),
 # and which device renders ("auto" picks CUDA when present).
@@ -145,6 +150,15 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"strip_query": {"()": "config.logfilters.StripQueryString"}},
+    "formatters": {"server": {"format": "[{server_time}] {message}", "style": "{"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["strip_query"]},
+    },
+    "loggers": {
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "filters": ["strip_query"], "propagate": False},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

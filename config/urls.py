@@ -5,11 +5,9 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.views import healthz
 from survey.media import serve_media
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("admin/analysis/", include("analysis.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,3 +8,4 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("SECRET_KEY", "insecure-key-for-the-test-suite-only")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")

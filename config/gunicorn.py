@@ -1,0 +1,15 @@
+"""gunicorn settings (`gunicorn -c config/gunicorn.py config.wsgi:application`).
+
+The access log leaves out what the platform promises not to keep: no client address, no query string
+(Prolific ids arrive in it), no referer and no user agent.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+accesslog = "-"
+access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
