@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -74,6 +75,8 @@ def _figures(analysis: Analysis) -> list[dict[str, str]]:
     return figures
 
 
+# Staff also need leave to view participants: the file says what each of them answered.
+@permission_required("survey.view_participant", raise_exception=True)
 def study_responses_csv(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_object_or_404(Study, slug=slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -1,13 +1,17 @@
 """The long-format responses file: one row per answer. Written by export_responses, read back here.
 
-Columns: participant (token), condition (key), question (key), model_correct, prediction, answer (class
-label or "cant_tell"), is_correct, position (1-based), response_ms. Booleans are written true/false.
+Columns: participant (a pseudonym, never the token: see participant_pseudonym), condition (key),
+question (key), model_correct, prediction, answer (class label or "cant_tell"), is_correct, position
+(1-based), response_ms. Booleans are written true/false.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,6 +32,13 @@ COLUMNS = (
 )
 _TEXT = ("participant", "condition", "question", "prediction", "answer")
 _BOOLEANS = {"true": True, "false": False}
+# What participants_from_responses cannot know; said in the results of every analysis of a file.
+FILE_DROPOUT_NOTE = (
+    "Dropout from a responses file counts only participants with at least one answer in it: anyone who "
+    "never answered is missing. The file has no statuses, so whoever answered every question counts as "
+    "completed and everyone else as abandoned, including participants still in progress; the database's "
+    "dropout (analyze_results --study) has the true figures."
+)
 
 
 class ResponsesFileError(ValueError):
@@ -38,6 +49,12 @@ class ResponsesFileError(ValueError):
         super().__init__(f"{where}: {detail}")
         self.line = line
         self.column = column
+
+
+def participant_pseudonym(token: str, *, salt: str) -> str:
+    """Who answered, without the token, which is the participant's credential: a keyed hash (HMAC-SHA256
+    with the study's salt), stable within a study, not reversible, unlinkable across studies."""
+    return hmac.new(salt.encode(), token.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def responses_frame(rows: Iterable[tuple[Any, ...]]) -> pd.DataFrame:
@@ -90,15 +107,33 @@ def _parsed_rows(reader: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
     header = next(reader, None)
     if not header or not any(cell.strip() for cell in header):
         raise ResponsesFileError(f"the file is empty; expected the header {','.join(COLUMNS)}", line=1)
-    if tuple(cell.strip() for cell in header) != COLUMNS:
-        raise ResponsesFileError(f"expected the header {','.join(COLUMNS)}, got {','.join(header)}", line=1)
+    _check_header([cell.strip() for cell in header])
     for cells in reader:
         if not any(cell.strip() for cell in cells):
             continue  # blank lines carry nothing
-        if len(cells) != len(COLUMNS):
-            detail = f"expected {len(COLUMNS)} fields, got {len(cells)}"
-            raise ResponsesFileError(detail, line=reader.line_num)
+        _check_field_count(cells, reader.line_num)
         yield reader.line_num, _parsed(dict(zip(COLUMNS, cells, strict=True)), reader.line_num)
+
+
+def _check_header(header: list[str]) -> None:
+    """Names the first column (1-based) that differs from COLUMNS."""
+    for index in range(max(len(header), len(COLUMNS))):
+        expected = repr(COLUMNS[index]) if index < len(COLUMNS) else "nothing"
+        got = repr(header[index]) if index < len(header) else "nothing"
+        if got != expected:
+            detail = f"expected {expected}, got {got}; the header is {','.join(COLUMNS)}"
+            raise ResponsesFileError(detail, line=1, column=str(index + 1))
+
+
+def _check_field_count(cells: list[str], line: int) -> None:
+    """Names the first missing column, or the first extra one."""
+    count = f"the row has {len(cells)} fields, expected {len(COLUMNS)}"
+    if len(cells) < len(COLUMNS):
+        missing = COLUMNS[len(cells)]
+        raise ResponsesFileError(f"missing; {count}", line=line, column=f"{len(cells) + 1} ({missing})")
+    if len(cells) > len(COLUMNS):
+        detail = f"unexpected extra field {cells[len(COLUMNS)]!r}; {count}"
+        raise ResponsesFileError(detail, line=line, column=str(len(COLUMNS) + 1))
 
 
 def _parsed(cells: dict[str, str], line: int) -> tuple[Any, ...]:
@@ -167,9 +202,21 @@ def _check_same(seen: dict[str, Any], key: str, value: Any, *, line: int, column
         )
 
 
+def question_order(responses: pd.DataFrame) -> list[str]:
+    """The file's question keys in natural order (q2 before q10): a file holds no study order, and the
+    order of first appearance is only the first participant's shuffled one."""
+    return sorted(set(responses["question"]), key=lambda key: (_natural_key(key), key))
+
+
+def _natural_key(key: str) -> list[int | str]:
+    # Splitting on a captured group alternates text and digits, so lists compare str with str, int with int.
+    return [int(part) if index % 2 else part for index, part in enumerate(re.split(r"([0-9]+)", key))]
+
+
 def participants_from_responses(responses: pd.DataFrame) -> pd.DataFrame:
     """A file has no statuses: a participant who answered every question in it counts as completed,
-    anyone else as abandoned (no timestamps say whether they might still come back)."""
+    anyone else as abandoned (no timestamps say whether they might still come back). See
+    FILE_DROPOUT_NOTE for what this cannot count."""
     answered = responses.groupby("participant", sort=False).agg(
         condition=("condition", "first"), answers=("question", "nunique")
     )

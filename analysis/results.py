@@ -6,6 +6,7 @@ Pure: it takes DataFrames and returns plain Python (no NaN, no numpy scalars), s
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,21 +65,27 @@ def results_compute(
     participants: pd.DataFrame,
     names: dict[str, str],
     question_order: list[str],
+    dropout: Mapping[str, Mapping[str, int]],
     options: AnalysisOptions,
+    notes: Sequence[str] = (),
 ) -> Analysis:
-    """Everything the paper reports, for the conditions in `names` (key -> display name)."""
+    """Everything the paper reports, for the conditions in `names` (key -> display name).
+
+    `dropout` holds each condition's started/completed/abandoned/in_progress counts, worked out by the
+    caller from whatever knows them; `notes` are added to the messages.
+    """
     pair = compared_conditions(names, options)
     scores = stats.participant_scores(responses, participants, min_answers=options.min_answers)
-    counted = responses[responses["participant"].isin(scores["participant"])]
+    counted = stats.counted_responses(responses, scores)
     questions = stats.question_accuracy(counted, question_order=question_order, condition_order=list(names))
     results = {
         "conditions": {key: _condition_summary(scores, key, name) for key, name in names.items()},
         "tests": _tests(scores, pair, options),
-        "dropout": stats.dropout_counts(participants, list(names)),
+        "dropout": {key: dict(dropout[key]) for key in names},
         "questions": _question_rows(questions),
         "response_times": _response_time_rows(questions),
         "options": _options_echo(pair, options),
-        "messages": _messages(scores, options, names),
+        "messages": [*_messages(scores, options, names), *notes],
     }
     return Analysis(results=results, scores=scores, names=names)
 

@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-from django.conf import settings
-from django.utils import timezone
 
-from analysis.responses import participants_from_responses, responses_frame, responses_read, responses_write
+from analysis import stats
+from analysis.responses import (
+    FILE_DROPOUT_NOTE,
+    participant_pseudonym,
+    participants_from_responses,
+    question_order,
+    responses_frame,
+    responses_read,
+    responses_write,
+)
 from analysis.results import Analysis, AnalysisOptions, results_compute
 from survey.models import Answer, Participant, Study
+from survey.selectors.studies import study_condition_counts
+
+# An export is research data for whoever analyses it; it holds pseudonyms, no credentials.
+EXPORT_MODE = 0o644
 
 
 def study_responses(*, study: Study) -> pd.DataFrame:
-    """Every answer of the study in the long format, participant by participant in order of arrival."""
+    """Every answer of the study in the long format, participant by participant in order of arrival.
+
+    Participants appear as pseudonyms: the token lets whoever holds it answer in their name.
+    """
     rows = (
         Answer.objects.filter(participant__study=study)
         .order_by("participant__started_at", "participant_id", "position")
@@ -34,37 +48,46 @@ def study_responses(*, study: Study) -> pd.DataFrame:
     )
     # is_correct as Answer.is_correct defines it, computed here to spare one query per answer.
     return responses_frame(
-        (token, condition, question, model_correct, prediction, option, option == prediction, position, ms)
+        (
+            _pseudonym(study, token),
+            condition,
+            question,
+            model_correct,
+            prediction,
+            option,
+            option == prediction,
+            position,
+            ms,
+        )
         for token, condition, question, model_correct, prediction, option, position, ms in rows
     )
 
 
-def study_participants(*, study: Study, now: datetime | None = None) -> pd.DataFrame:
-    """participant, condition, status; an in-progress participant gone quiet too long counts as abandoned."""
-    minutes = study.abandon_after_minutes or settings.SURVEY_ABANDON_AFTER_MINUTES
-    cutoff = (now or timezone.now()) - timedelta(minutes=minutes)
-    rows = Participant.objects.filter(study=study).values_list(
-        "token", "condition__key", "status", "last_seen_at"
-    )
+def study_participants(*, study: Study) -> pd.DataFrame:
+    """participant (pseudonym), condition, status as stored.
+
+    Scoring only asks who completed; dropout, which must tell stale participants from active ones,
+    comes from survey.selectors.studies.study_condition_counts.
+    """
+    rows = Participant.objects.filter(study=study).values_list("token", "condition__key", "status")
     return pd.DataFrame(
-        [(token, condition, _status(status, seen, cutoff)) for token, condition, status, seen in rows],
+        [(_pseudonym(study, token), condition, status) for token, condition, status in rows],
         columns=["participant", "condition", "status"],
     ).astype("str")
 
 
-def _status(status: str, last_seen_at: datetime, cutoff: datetime) -> str:
-    if status == Participant.Status.IN_PROGRESS and last_seen_at < cutoff:
-        return Participant.Status.ABANDONED.value
-    return str(status)
+def _pseudonym(study: Study, token: str) -> str:
+    return participant_pseudonym(token, salt=study.hash_salt)
 
 
 def study_results(*, study: Study, options: AnalysisOptions, now: datetime | None = None) -> Analysis:
     names = dict(study.conditions.values_list("key", "name"))
     return results_compute(
         responses=study_responses(study=study),
-        participants=study_participants(study=study, now=now),
+        participants=study_participants(study=study),
         names=names,
         question_order=list(study.questions.values_list("key", flat=True)),
+        dropout=study_condition_counts(study=study, now=now),
         options=options,
     )
 
@@ -72,13 +95,16 @@ def study_results(*, study: Study, options: AnalysisOptions, now: datetime | Non
 def file_results(*, path: str | Path, options: AnalysisOptions) -> Analysis:
     """Results from a responses file; it names no display names, so conditions go by their keys."""
     responses = responses_read(path)
+    participants = participants_from_responses(responses)
     keys = list(dict.fromkeys(responses["condition"]))
     return results_compute(
         responses=responses,
-        participants=participants_from_responses(responses),
+        participants=participants,
         names={key: key for key in keys},
-        question_order=sorted(set(responses["question"])),
+        question_order=question_order(responses),
+        dropout=stats.dropout_counts(participants, keys),
         options=options,
+        notes=[FILE_DROPOUT_NOTE],
     )
 
 
@@ -90,6 +116,7 @@ def responses_export(*, study: Study, path: str | Path) -> int:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             written = responses_write(responses, stream)
+            os.fchmod(stream.fileno(), EXPORT_MODE)  # mkstemp makes it 0600, private to its writer
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

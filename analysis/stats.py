@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import mannwhitneyu, norm, rankdata
 
-from survey.models import CANT_TELL
+from survey.constants import CANT_TELL
 
 SUBSETS = ("incorrect", "correct")
 SUBSET_LABELS = {"incorrect": "model wrong", "correct": "model right"}
@@ -62,6 +62,13 @@ def participant_scores(
         counted |= grouped["answers"] >= min_answers
     scores = grouped[counted].reset_index(drop=True)
     return scores.assign(accuracy=scores["correct"] / scores["answers"])
+
+
+def counted_responses(responses: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The answers behind `scores`: those of each participant in each subset where they were counted."""
+    answered = pd.MultiIndex.from_arrays([responses["participant"], subset_of(responses["model_correct"])])
+    counted = pd.MultiIndex.from_frame(scores[["participant", "subset"]])
+    return responses[answered.isin(counted)]
 
 
 def _is_cant_tell(responses: pd.DataFrame) -> pd.Series:
@@ -193,7 +200,10 @@ def question_accuracy(
 
 
 def dropout_counts(participants: pd.DataFrame, conditions: list[str]) -> dict[str, dict[str, int]]:
-    """Started, completed, abandoned and still in progress, per condition."""
+    """Started, completed, abandoned and still in progress, per condition, from statuses in a frame.
+
+    For a responses file only; the database's counts come from survey.selectors.studies.
+    """
     counts: dict[str, dict[str, int]] = {}
     for condition in conditions:
         status = participants.loc[participants["condition"] == condition, "status"]

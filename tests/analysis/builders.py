@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from survey.models import CANT_TELL, Answer, Participant, Question, Study
+from survey.constants import CANT_TELL
+from survey.models import Answer, Participant, Question, Study
 from tests.factories import make_study
 
 

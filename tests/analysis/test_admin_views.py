@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -77,3 +79,37 @@ def test_the_responses_file_downloads_as_export_writes_it(admin_client: Client) 
     expected = io.StringIO()
     responses_write(study_responses(study=study), expected)
     assert response.content.decode() == expected.getvalue()
+
+
+def responses_url(slug: str) -> str:
+    return reverse("analysis-study-responses", kwargs={"slug": slug})
+
+
+def researcher(django_user_model, *permissions: str) -> AbstractBaseUser:
+    """Staff, with only these of the survey's permissions."""
+    user = django_user_model.objects.create_user(username="researcher", password="pw", is_staff=True)
+    granted = Permission.objects.filter(content_type__app_label="survey", codename__in=permissions)
+    assert granted.count() == len(permissions)
+    user.user_permissions.set(granted)
+    return user
+
+
+def test_staff_without_leave_to_view_participants_cannot_download_responses(
+    client: Client, django_user_model
+) -> None:
+    client.force_login(researcher(django_user_model, "view_study"))
+    study = make_scenario()
+    assert client.get(responses_url(study.slug)).status_code == 403
+    assert "Download responses" not in client.get(results_url(study.slug)).content.decode()
+
+
+def test_staff_who_may_view_participants_download_pseudonyms_not_tokens(
+    client: Client, django_user_model
+) -> None:
+    client.force_login(researcher(django_user_model, "view_participant"))
+    study = make_scenario()
+    assert "Download responses" in client.get(results_url(study.slug)).content.decode()
+    response = client.get(responses_url(study.slug))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert not [token for token in study.participants.values_list("token", flat=True) if token in body]

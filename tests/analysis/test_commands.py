@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -78,13 +79,23 @@ def test_an_unknown_study_is_a_clear_error() -> None:
 def test_a_malformed_file_is_reported_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("participant,condition\n")
-    with pytest.raises(CommandError, match=r"^line 1: expected the header"):
+    with pytest.raises(CommandError, match=r"^line 1, column 3: expected 'question', got nothing;"):
         run("analyze_results", responses=str(path))
 
 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"Cannot read .*missing\.csv: No such file"):
         run("analyze_results", responses=str(tmp_path / "missing.csv"))
+
+
+def test_plots_that_cannot_be_written_name_the_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    study = make_scenario()
+    with pytest.raises(CommandError, match=r"^Cannot write the plots to .*a-file/figures: Not a directory$"):
+        run("analyze_results", study=study.slug, plots=str(blocker / "figures"))
+    with pytest.raises(CommandError, match=r"^Cannot write the plots to /proc/nope: "):
+        run("analyze_results", study=study.slug, plots="/proc/nope")
 
 
 def test_conditions_must_be_two_keys() -> None:
@@ -103,6 +114,15 @@ def test_export_writes_one_row_per_answer_with_the_documented_columns(tmp_path: 
     )
     assert len(lines) == 1 + 31
     assert run("export_responses", study.slug, "-") == path.read_text()
+
+
+def test_an_export_is_readable_by_others_and_holds_no_tokens(tmp_path: Path) -> None:
+    study = make_scenario()
+    path = tmp_path / "responses.csv"
+    run("export_responses", study.slug, str(path))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    exported = path.read_text()
+    assert not [token for token in study.participants.values_list("token", flat=True) if token in exported]
 
 
 def test_a_failed_export_leaves_the_previous_file_whole(tmp_path: Path) -> None:

@@ -82,7 +82,8 @@ def test_the_text_report_lays_out_table_1_as_in_the_paper(paper_file: Path) -> N
     out = io.StringIO()
     call_command("analyze_results", responses=str(paper_file), stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[2].split() == ["model", "wrong", "model", "right"]
-    assert lines[3].split() == ["gradcam", "(n=58)", "8.3%", "±", "1.3%", "95.9%", "±", "0.7%"]
-    assert lines[4].split() == ["pv", "(n=40)", "35.0%", "±", "3.0%", "75.5%", "±", "2.5%"]
+    table = next(index for index, line in enumerate(lines) if line.startswith("Table 1."))
+    assert lines[table + 2].split() == ["model", "wrong", "model", "right"]
+    assert lines[table + 3].split() == ["gradcam", "(n=58)", "8.3%", "±", "1.3%", "95.9%", "±", "0.7%"]
+    assert lines[table + 4].split() == ["pv", "(n=40)", "35.0%", "±", "3.0%", "75.5%", "±", "2.5%"]
     assert "U(gradcam) = 288.5, Z = -6.41, one-sided p = 7.3e-11" in out.getvalue()

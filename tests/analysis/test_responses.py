@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 from pathlib import Path
 
@@ -10,7 +12,9 @@ import pytest
 from analysis.responses import (
     COLUMNS,
     ResponsesFileError,
+    participant_pseudonym,
     participants_from_responses,
+    question_order,
     responses_frame,
     responses_read,
     responses_write,
@@ -78,12 +82,37 @@ def test_an_empty_cell_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_a_row_with_missing_fields_names_its_line(tmp_path: Path) -> None:
-    assert error_of(tmp_path, [HEADER, GOOD[0], "tok-a,gradcam,q2"]) == "line 3: expected 9 fields, got 3"
+def test_a_row_with_missing_fields_names_its_line_and_the_first_missing_column(tmp_path: Path) -> None:
+    assert (
+        error_of(tmp_path, [HEADER, GOOD[0], "tok-a,gradcam,q2"])
+        == "line 3, column 4 (model_correct): missing; the row has 3 fields, expected 9"
+    )
 
 
-def test_a_wrong_header_is_refused_on_line_one(tmp_path: Path) -> None:
-    assert error_of(tmp_path, ["participant,condition", *GOOD]).startswith("line 1: expected the header")
+def test_a_row_with_an_extra_field_names_the_extra_column(tmp_path: Path) -> None:
+    assert (
+        error_of(tmp_path, [HEADER, f"{GOOD[0]},oops"])
+        == "line 2, column 10: unexpected extra field 'oops'; the row has 10 fields, expected 9"
+    )
+
+
+def test_a_misspelt_header_names_the_column(tmp_path: Path) -> None:
+    header = HEADER.replace("question", "qustion")
+    assert error_of(tmp_path, [header, *GOOD]) == (
+        f"line 1, column 3: expected 'question', got 'qustion'; the header is {HEADER}"
+    )
+
+
+def test_a_short_header_names_the_first_missing_column(tmp_path: Path) -> None:
+    assert error_of(tmp_path, ["participant,condition", *GOOD]).startswith(
+        "line 1, column 3: expected 'question', got nothing;"
+    )
+
+
+def test_a_long_header_names_the_extra_column(tmp_path: Path) -> None:
+    assert error_of(tmp_path, [f"{HEADER},notes", *GOOD]).startswith(
+        "line 1, column 10: expected nothing, got 'notes';"
+    )
 
 
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:
@@ -135,3 +164,15 @@ def test_a_file_participant_who_answered_everything_counts_as_completed() -> Non
     )
     participants = participants_from_responses(frame)
     assert participants.values.tolist() == [["a", "gradcam", "completed"], ["b", "pv", "abandoned"]]
+
+
+def test_questions_of_a_file_come_in_natural_order_not_lexical() -> None:
+    rows = [("a", "pv", key, True, "cat", "cat", True, n, 1) for n, key in enumerate(["q10", "q2", "q1"], 1)]
+    assert question_order(responses_frame(rows)) == ["q1", "q2", "q10"]
+
+
+def test_the_pseudonym_is_an_hmac_of_the_token_keyed_by_the_studys_salt() -> None:
+    expected = hmac.new(b"salt-1", b"tok-a", hashlib.sha256).hexdigest()[:16]
+    assert participant_pseudonym("tok-a", salt="salt-1") == expected
+    assert participant_pseudonym("tok-a", salt="salt-2") != expected
+    assert participant_pseudonym("tok-b", salt="salt-1") != expected

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from analysis.responses import responses_read
+from analysis.responses import FILE_DROPOUT_NOTE, responses_read
 from analysis.results import AnalysisError, AnalysisOptions
-from analysis.services import study_participants, study_responses, study_results
-from tests.analysis.builders import make_scenario, take_part
+from analysis.services import file_results, study_participants, study_responses, study_results
+from survey.models import Participant
+from survey.selectors.studies import study_condition_counts
+from tests.analysis.builders import answer_questions, make_participant, make_scenario, take_part
 from tests.factories import make_study
 
 pytestmark = pytest.mark.django_db
@@ -64,8 +70,32 @@ def test_the_studys_own_timeout_overrides_the_setting() -> None:
     study = make_scenario()
     study.abandon_after_minutes = 180
     study.save()
-    statuses = study_participants(study=study)["status"].value_counts().to_dict()
-    assert statuses == {"completed": 4, "in_progress": 2, "abandoned": 1}
+    dropout = study_results(study=study, options=AnalysisOptions()).results["dropout"]
+    assert dropout["gradcam"] == {"started": 4, "completed": 2, "abandoned": 1, "in_progress": 1}
+
+
+def test_dropout_is_what_the_survey_counts_for_the_study() -> None:
+    study = make_scenario()
+    later = timezone.now() + timedelta(hours=3)
+    dropout = study_results(study=study, options=AnalysisOptions(), now=later).results["dropout"]
+    assert dropout == study_condition_counts(study=study, now=later)
+    assert dropout["pv"]["abandoned"] == 1
+
+
+def test_dropout_from_a_file_says_what_it_cannot_count(tmp_path: Path) -> None:
+    study = make_scenario()
+    path = tmp_path / "responses.csv"
+    call_command("export_responses", study.slug, str(path))
+    from_file = file_results(path=path, options=AnalysisOptions()).results
+    # The stale gradcam participant never answered; the pv one still in progress looks abandoned.
+    assert from_file["dropout"] == {
+        "gradcam": {"started": 3, "completed": 2, "abandoned": 1, "in_progress": 0},
+        "pv": {"started": 3, "completed": 2, "abandoned": 1, "in_progress": 0},
+    }
+    assert FILE_DROPOUT_NOTE in from_file["messages"]
+    assert "never answered is missing" in FILE_DROPOUT_NOTE
+    assert "including participants still in progress" in FILE_DROPOUT_NOTE
+    assert FILE_DROPOUT_NOTE not in study_results(study=study, options=AnalysisOptions()).results["messages"]
 
 
 def test_min_answers_lets_in_partial_participants_with_enough_answers_in_a_subset() -> None:
@@ -75,6 +105,39 @@ def test_min_answers_lets_in_partial_participants_with_enough_answers_in_a_subse
     assert two["gradcam"]["correct"]["n"] == 2
     one = study_results(study=study, options=AnalysisOptions(min_answers=1)).results["conditions"]
     assert one["gradcam"]["correct"]["n"] == 3
+
+
+def test_per_question_accuracy_counts_only_the_subsets_a_partial_participant_is_counted_in() -> None:
+    study = make_study(slug="partial", n_correct=2, n_wrong=2)
+    take_part(study, "pv", wrong_hits=0, right_hits=0)
+    partial = make_participant(study, "pv", status=Participant.Status.IN_PROGRESS)
+    answer_questions(partial, list(study.questions.filter(model_correct=True)), hits=2)
+    answer_questions(partial, list(study.questions.filter(model_correct=False))[:1], hits=1, start=3)
+    results = study_results(study=study, options=AnalysisOptions(min_answers=2)).results
+    rows = {row["question"]: row for row in results["questions"] if row["condition"] == "pv"}
+    # Counted where the model was right (2 answers), not where it was wrong (1 answer).
+    assert (rows["q000"]["n"], rows["q000"]["accuracy"]) == (2, 0.5)
+    assert (rows["q002"]["n"], rows["q002"]["accuracy"]) == (1, 0.0)
+    assert results["conditions"]["pv"]["incorrect"]["n"] == 1
+
+
+def test_questions_come_in_the_studys_order_not_by_key() -> None:
+    study = make_study(slug="ordered", n_correct=2, n_wrong=1)
+    for order, key in enumerate(["q002", "q000", "q001"]):
+        study.questions.filter(key=key).update(order=order)
+    take_part(study, "pv", wrong_hits=1, right_hits=1)
+    results = study_results(study=study, options=AnalysisOptions()).results
+    assert [row["question"] for row in results["questions"]] == ["q002", "q000", "q001"]
+
+
+def test_participants_appear_as_pseudonyms_keyed_by_the_studys_salt() -> None:
+    study = make_scenario()
+    tokens = study.participants.values_list("token", flat=True)
+    expected = {
+        hmac.new(study.hash_salt.encode(), t.encode(), hashlib.sha256).hexdigest()[:16] for t in tokens
+    }
+    assert set(study_responses(study=study)["participant"]) < expected
+    assert set(study_participants(study=study)["participant"]) == expected
 
 
 def test_per_question_accuracy_and_response_times_are_per_condition() -> None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -159,3 +163,30 @@ def test_question_accuracy_follows_the_given_question_and_condition_order() -> N
         ["q1", "gradcam", 1, 0.0, 0.0],
         ["q1", "pv", 1, 1.0, 0.0],
     ]
+
+
+def test_the_pure_modules_import_without_django() -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    check = (
+        "import sys\n"
+        "import analysis.plots, analysis.responses, analysis.results, analysis.stats\n"
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
+        "assert not loaded, loaded\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=root, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_counted_responses_keep_only_the_subsets_each_participant_is_counted_in() -> None:
+    responses = responses_frame(
+        [
+            ("a", "pv", "q1", True, "cat", "cat", True, 1, 1),
+            ("a", "pv", "q2", False, "dog", "dog", True, 2, 1),
+            ("b", "pv", "q1", True, "cat", "cow", False, 1, 1),
+        ]
+    )
+    scores = pd.DataFrame({"participant": ["a", "b"], "subset": ["correct", "incorrect"]})
+    assert stats.counted_responses(responses, scores)["question"].tolist() == ["q1"]

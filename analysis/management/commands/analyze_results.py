@@ -41,15 +41,22 @@ class Command(BaseCommand):
             analysis = self._analyse(options)
         except (AnalysisError, ResponsesFileError) as exc:
             raise CommandError(str(exc)) from exc
-        except OSError as exc:
-            raise CommandError(f"Cannot read {options['responses']}: {exc.strerror}") from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(analysis.results, indent=2, ensure_ascii=False, allow_nan=False))
         else:
             self.stdout.write(results_render_text(analysis.results), ending="")
         if options["plots"]:
-            for path in figures_write(analysis.scores, names=analysis.names, directory=options["plots"]):
-                self.stderr.write(f"Wrote {path}")
+            self._plot(analysis, options["plots"])
+
+    def _plot(self, analysis: Analysis, directory: str) -> None:
+        try:
+            paths = figures_write(analysis.scores, names=analysis.names, directory=directory)
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot write the plots to {_failing_path(exc, directory)}: {_reason(exc)}"
+            ) from exc
+        for path in paths:
+            self.stderr.write(f"Wrote {path}")
 
     def _analyse(self, options: dict[str, Any]) -> Analysis:
         settings = AnalysisOptions(
@@ -60,11 +67,24 @@ class Command(BaseCommand):
             continuity=options["continuity"],
         )
         if options["responses"]:
-            return file_results(path=options["responses"], options=settings)
+            try:
+                return file_results(path=options["responses"], options=settings)
+            except OSError as exc:
+                failing = _failing_path(exc, options["responses"])
+                raise CommandError(f"Cannot read {failing}: {_reason(exc)}") from exc
         study = Study.objects.filter(slug=options["study"]).first()
         if study is None:
             raise CommandError(f"No study with slug {options['study']!r}")
         return study_results(study=study, options=settings)
+
+
+def _failing_path(exc: OSError, default: str) -> str:
+    """The file the system call failed on (the folder, or a figure in it), else what the user gave."""
+    return str(exc.filename) if exc.filename is not None else default
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _pair(raw: str | None) -> tuple[str, str] | None:

@@ -1,0 +1,7 @@
+"""Values the survey shares with code that must run without Django (analysis.stats, analysis.plots)."""
+
+from __future__ import annotations
+
+# The option every question offers besides its four classes, and how participants see it.
+CANT_TELL = "cant_tell"
+CANT_TELL_LABEL = "I just can't tell"
