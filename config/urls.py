@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from survey.api import api_not_found
 from survey.media import serve_media
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("survey.api_urls")),
     path("api/", include("analysis.api_urls")),
+    re_path(r"^api/", api_not_found),
     path("", include("survey.urls")),
 ]
 

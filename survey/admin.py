@@ -1,7 +1,8 @@
 """The researcher's side: studies with their conditions and questions, and read-only participants and answers.
 
-Once anyone has taken part in a study, its conditions, questions and explanations are shown but not
-changed: editing them would silently change what earlier answers mean.
+A study's structure (classes, conditions and their examples, questions and their explanations) changes
+only while it is a draft nobody has taken part in. Once open, a change could hand participants a question
+without an explanation; once anyone has answered, it would silently change what their answers mean.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import copy
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Model, QuerySet
@@ -23,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from survey.models import Answer, Condition, ConditionExample, Explanation, Participant, Question, Study
 from survey.selectors.studies import (
     participants_abandoned_q,
+    studies_condition_counts,
     study_abandon_cutoff,
     study_condition_counts,
     study_has_participants,
@@ -43,31 +46,41 @@ def _thumb(image: FieldFile | None, alt: str) -> SafeString:
 
 
 def _study_of(obj: Model | None) -> Study | None:
-    return obj if obj is None or isinstance(obj, Study) else obj.study
+    return obj if obj is None or isinstance(obj, Study) else obj.study  # a condition's or a question's
 
 
-def _frozen(obj: Model | None) -> bool:
+def _frozen(request: HttpRequest, obj: Model | None) -> bool:
+    """Whether obj's study is past editing; asked once per study and request, of the saved study.
+
+    The saved study, not obj: a form that opens the study changes obj.status before the inlines are
+    saved, and those inlines were offered (and must be saved) as the draft's.
+    """
     study = _study_of(obj)
-    return study is not None and study_has_participants(study=study)
+    if study is None or study.pk is None:
+        return False
+    known = request.__dict__.setdefault("_survey_frozen", {})
+    if study.pk not in known:
+        known[study.pk] = not _editable_studies().filter(pk=study.pk).exists()
+    return known[study.pk]
 
 
-def _unstarted_studies() -> QuerySet[Study]:
-    return Study.objects.filter(participants=None)
+def _editable_studies() -> QuerySet[Study]:
+    return Study.objects.filter(status=Study.Status.DRAFT, participants=None)
 
 
-class FrozenOnceStartedInline(admin.TabularInline):
-    """Inline rows of a study someone has taken part in: shown, never added, changed or deleted."""
+class FrozenStructureInline(admin.TabularInline):
+    """Rows of a study's structure: editable in a draft nobody took part in, otherwise only shown."""
 
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_add_permission(request, obj) and not _frozen(obj)
+        return super().has_add_permission(request, obj) and not _frozen(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_change_permission(request, obj) and not _frozen(obj)
+        return super().has_change_permission(request, obj) and not _frozen(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and not _frozen(obj)
+        return super().has_delete_permission(request, obj) and not _frozen(request, obj)
 
 
 # Studies
@@ -91,17 +104,29 @@ class StudyAdminForm(forms.ModelForm):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("status") == Study.Status.OPEN and "status" in self.changed_data:
-            # The saved conditions and questions, judged against the classes as edited in this form.
+        if cleaned.get("status") == Study.Status.OPEN:
+            # The saved conditions and questions, judged with this form's edits; conditions edited inline
+            # in the same save are judged again once saved (StudyAdmin.save_related).
             candidate = copy.copy(self.instance)
-            candidate.classes = cleaned.get("classes", candidate.classes)
+            for name in ["classes", "completion_code", "completion_redirect_url"]:
+                if name in cleaned:
+                    setattr(candidate, name, cleaned[name])
             problems = study_readiness_problems(study=candidate)
             if problems:
                 self.add_error("status", [f"The study cannot open yet: {problem}." for problem in problems])
         return cleaned
 
 
-class ConditionInline(FrozenOnceStartedInline):
+class StudyChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # One grouped query for the page's participant counts, instead of one per study.
+        counts = studies_condition_counts(studies=self.result_list)
+        for study in self.result_list:
+            study.condition_counts = counts[study.pk]
+
+
+class ConditionInline(FrozenStructureInline):
     model = Condition
     fields = ["order", "key", "name", "intro"]
     show_change_link = True  # examples are edited on the condition's own page
@@ -126,10 +151,32 @@ class StudyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Study]:
         return super().get_queryset(request).annotate(n_questions=Count("questions"))
 
+    def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
+        return StudyChangeList
+
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
         # The slug is in participants' links: it stays put once anyone has used one.
-        frozen = ["slug"] if _frozen(obj) else []
-        return [*frozen, "participants_by_condition", "analysis_links", "created_at"]
+        fixed = ["slug"] if obj is not None and study_has_participants(study=obj) else []
+        structure = ["classes"] if _frozen(request, obj) else []
+        return [*fixed, *structure, "participants_by_condition", "analysis_links", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool) -> None:
+        if obj.status == Study.Status.OPEN and "status" in form.changed_data:
+            # Saved as it was; save_related opens it once the conditions edited with it are saved too.
+            obj.status = form.initial.get("status", Study.Status.DRAFT)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        study = form.instance
+        if form.cleaned_data.get("status") != Study.Status.OPEN or study.status == Study.Status.OPEN:
+            return
+        try:
+            study_open(study=study)
+        except StudyNotReady as exc:
+            state = study.get_status_display().lower()
+            message = f"{study.slug} was saved but stays {state}: it cannot open yet: {exc}."
+            self.message_user(request, message, messages.ERROR)
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Study | None = None) -> dict:
         return {} if obj else {"slug": ["name"]}
@@ -140,7 +187,9 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants (started / completed / abandoned)")
     def participant_summary(self, study: Study) -> SafeString:
-        counts = study_condition_counts(study=study)
+        counts = getattr(study, "condition_counts", None)
+        if counts is None:  # shown outside the list, which counts its whole page at once
+            counts = study_condition_counts(study=study)
         rows = ((key, c["started"], c["completed"], c["abandoned"]) for key, c in counts.items())
         return format_html_join(mark_safe("<br>"), "{}: {} / {} / {}", rows)
 
@@ -206,11 +255,10 @@ class StudyAdmin(admin.ModelAdmin):
         return deleted, counts, perms_needed, protected
 
 
-class ConditionExampleInline(admin.TabularInline):
+class ConditionExampleInline(FrozenStructureInline):
     model = ConditionExample
     fields = ["order", "image", "preview", "caption"]
     readonly_fields = ["preview"]
-    extra = 0
 
     @admin.display(description="preview")
     def preview(self, example: ConditionExample) -> SafeString:
@@ -224,15 +272,15 @@ class ConditionAdmin(admin.ModelAdmin):
     list_select_related = ["study"]
     inlines = [ConditionExampleInline]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Condition | None = None) -> list[str]:
-        return ["study", "key", "name", "intro"] if _frozen(obj) else []
+    def has_change_permission(self, request: HttpRequest, obj: Condition | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not _frozen(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Condition | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and not _frozen(obj)
+        return super().has_delete_permission(request, obj) and not _frozen(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: object) -> forms.Field:
         if db_field.name == "study":
-            kwargs["queryset"] = _unstarted_studies()
+            kwargs["queryset"] = _editable_studies()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -280,7 +328,7 @@ class ExplanationFormSet(BaseInlineFormSet):
         form.fields["condition"].label_from_instance = lambda c: f"{c.study.slug} · {c.key}"
 
 
-class ExplanationInline(FrozenOnceStartedInline):
+class ExplanationInline(FrozenStructureInline):
     model = Explanation
     formset = ExplanationFormSet
     fields = ["condition", "image", "preview"]
@@ -309,14 +357,14 @@ class QuestionAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("explanations", "study__conditions")
 
     def has_change_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
-        return super().has_change_permission(request, obj) and not _frozen(obj)
+        return super().has_change_permission(request, obj) and not _frozen(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and not _frozen(obj)
+        return super().has_delete_permission(request, obj) and not _frozen(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: object) -> forms.Field:
         if db_field.name == "study":
-            kwargs["queryset"] = _unstarted_studies()
+            kwargs["queryset"] = _editable_studies()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="input image")
@@ -402,6 +450,10 @@ class AnswerInline(ReadOnlyMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Answer]:
+        # Each row shows its answer's question and, as the row's title, str(answer): its participant.
+        return super().get_queryset(request).select_related("question", "participant")
+
     @admin.display(description="correct", boolean=True)
     def correct(self, answer: Answer) -> bool:
         return answer.is_correct
@@ -429,7 +481,8 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
-        return super().get_queryset(request).annotate(n_answers=Count("answers"))
+        participants = super().get_queryset(request).select_related("study", "condition")
+        return participants.annotate(n_answers=Count("answers"))
 
     @admin.display(description="token", ordering="token")
     def short_token(self, participant: Participant) -> str:

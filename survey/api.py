@@ -5,11 +5,14 @@ Errors from the services become {"message": ...} responses in survey.api_errors.
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpRequest, JsonResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_field,
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
@@ -22,20 +25,24 @@ from survey.models import Participant, Study
 from survey.selectors.participants import participant_by_token, participant_next_question
 from survey.selectors.studies import study_by_slug
 from survey.services.participants import (
+    EXTERNAL_ID_MAX,
+    ID_MAX,
     ParticipantNotActive,
     answer_submit,
+    external_id_hashes,
     participant_question_shown,
     participant_start,
     participant_touch,
 )
-
-EXTERNAL_ID_MAX = 200
 
 
 # Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
 @extend_schema_serializer(component_name="Error")
 class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
+    errors = serializers.JSONField(
+        required=False, help_text="Validation errors only: what is wrong, per field of the request."
+    )
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -54,7 +61,7 @@ class ParticipantApi(APIView):
         participant = participant_by_token(token=token)
         if participant is None:
             raise Http404("Unknown participant token.")
-        return participant_touch(participant=participant)
+        return participant
 
 
 class ParticipantStartApi(ParticipantApi):
@@ -85,7 +92,7 @@ class ParticipantStartApi(ParticipantApi):
     def post(self, request: Request, slug: str) -> Response:
         study = _study_or_404(slug)
         data = _validated(self.InputSerializer, request.data)
-        participant = participant_start(study=study, **data)
+        participant = participant_start(study=study, id_hashes=external_id_hashes(study=study, **data))
         started = {
             "token": participant.token,
             "condition": participant.condition.key,
@@ -94,29 +101,52 @@ class ParticipantStartApi(ParticipantApi):
         return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class AbsoluteMediaUrlField(serializers.Field):
+    """An image as the absolute URL it is served at (the serializer's context carries the request)."""
+
+    def to_representation(self, image: FieldFile) -> str:
+        return self.context["request"].build_absolute_uri(image.url)
+
+
 class OptionOutput(serializers.Serializer):
     id = serializers.CharField(help_text='Send this back as "option".')
     label = serializers.CharField(help_text="What to show.")
 
 
-class NextQuestionOutput(serializers.Serializer):
-    question = serializers.IntegerField(help_text="The question's id; send it back with the answer.")
-    position = serializers.IntegerField(help_text="1-based position in this participant's order.")
-    total = serializers.IntegerField()
-    image = serializers.URLField(help_text="Absolute URL of the input image.")
-    explanation = serializers.URLField(allow_null=True, help_text="Absolute URL of the explanation image.")
-    options = OptionOutput(
-        many=True, help_text='Five options in the order to show, "I just can\'t tell" last.'
-    )
-
-
-class DoneOutput(serializers.Serializer):
-    done = serializers.BooleanField()
-    completion_code = serializers.CharField(allow_blank=True)
-    redirect_url = serializers.URLField(required=False, help_text="Present when the study sets one.")
-
-
 class ParticipantNextApi(ParticipantApi):
+    @extend_schema_serializer(component_name="NextQuestionOutput")
+    class QuestionOutputSerializer(serializers.Serializer):
+        question = serializers.IntegerField(
+            source="question.pk", help_text="The question's id; send it back with the answer."
+        )
+        position = serializers.IntegerField(help_text="1-based position in this participant's order.")
+        total = serializers.IntegerField()
+        image = AbsoluteMediaUrlField(source="question.image", help_text="Absolute URL of the input image.")
+        explanation = AbsoluteMediaUrlField(
+            source="explanation.image", allow_null=True, help_text="Absolute URL of the explanation image."
+        )
+        options = OptionOutput(
+            many=True, help_text='Five options in the order to show, "I just can\'t tell" last.'
+        )
+
+    @extend_schema_serializer(component_name="DoneOutput")
+    class DoneOutputSerializer(serializers.Serializer):
+        done = serializers.SerializerMethodField()
+        completion_code = serializers.CharField(allow_blank=True)
+        redirect_url = serializers.URLField(
+            source="completion_redirect_url", required=False, help_text="Present when the study sets one."
+        )
+
+        def get_done(self, study: Study) -> bool:
+            return True
+
+        def to_representation(self, study: Study) -> dict:
+            data = super().to_representation(study)
+            if not data["redirect_url"]:
+                del data["redirect_url"]
+            return data
+
     @extend_schema(
         operation_id="participant_next",
         tags=["participants"],
@@ -125,37 +155,26 @@ class ParticipantNextApi(ParticipantApi):
         responses={
             200: PolymorphicProxySerializer(
                 component_name="NextStep",
-                serializers=[NextQuestionOutput, DoneOutput],
+                serializers=[QuestionOutputSerializer, DoneOutputSerializer],
                 resource_type_field_name=None,
             ),
             **_errors(404, 409),
         },
     )
     def get(self, request: Request, token: str) -> Response:
-        participant = self.participant(token)
+        participant = participant_touch(participant=self.participant(token))
         _require_not_abandoned(participant)
         participant_question_shown(participant=participant)
         upcoming = participant_next_question(participant)
         if upcoming is None:
-            return Response(_done_payload(participant.study))
-        return Response(
-            {
-                "question": upcoming.question.pk,
-                "position": upcoming.position,
-                "total": upcoming.total,
-                "image": request.build_absolute_uri(upcoming.question.image.url),
-                "explanation": request.build_absolute_uri(upcoming.explanation.image.url)
-                if upcoming.explanation
-                else None,
-                "options": [{"id": option_id, "label": label} for option_id, label in upcoming.options],
-            }
-        )
+            return Response(self.DoneOutputSerializer(participant.study).data)
+        return Response(self.QuestionOutputSerializer(upcoming, context={"request": request}).data)
 
 
 class AnswerSubmitApi(ParticipantApi):
     @extend_schema_serializer(component_name="AnswerSubmitInput")
     class InputSerializer(serializers.Serializer):
-        question = serializers.IntegerField(min_value=1)
+        question = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         option = serializers.CharField(max_length=100)
 
     @extend_schema_serializer(component_name="AnswerSubmitOutput")
@@ -179,6 +198,7 @@ class AnswerSubmitApi(ParticipantApi):
         responses={201: OutputSerializer, 200: OutputSerializer, **_errors(400, 404, 409)},
     )
     def post(self, request: Request, token: str) -> Response:
+        # No participant_touch: a refused answer must write nothing, and a stored one records the time.
         participant = self.participant(token)
         data = _validated(self.InputSerializer, request.data)
         result = answer_submit(participant=participant, question_id=data["question"], option=data["option"])
@@ -204,8 +224,6 @@ def _require_not_abandoned(participant: Participant) -> None:
         raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
 
 
-def _done_payload(study: Study) -> dict[str, object]:
-    payload: dict[str, object] = {"done": True, "completion_code": study.completion_code}
-    if study.completion_redirect_url:
-        payload["redirect_url"] = study.completion_redirect_url
-    return payload
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Any other path under /api/: a JSON 404 like every API error, not Django's HTML page."""
+    return JsonResponse({"message": f"Not found: {request.path}"}, status=404)

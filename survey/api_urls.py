@@ -8,6 +8,6 @@ app_name = "survey_api"
 
 urlpatterns = [
     path("studies/<slug:slug>/participants/", ParticipantStartApi.as_view(), name="participant-start"),
-    path("participants/<str:token>/next/", ParticipantNextApi.as_view(), name="participant-next"),
-    path("participants/<str:token>/answers/", AnswerSubmitApi.as_view(), name="answer-submit"),
+    path("participants/<token:token>/next/", ParticipantNextApi.as_view(), name="participant-next"),
+    path("participants/<token:token>/answers/", AnswerSubmitApi.as_view(), name="answer-submit"),
 ]

@@ -8,9 +8,9 @@ app_name = "survey"
 
 urlpatterns = [
     path("s/<slug:slug>/", views.landing, name="landing"),
-    path("s/<slug:slug>/p/<str:token>/", views.resume, name="resume"),
-    path("s/<slug:slug>/p/<str:token>/intro/", views.intro, name="intro"),
-    path("s/<slug:slug>/p/<str:token>/question/", views.question, name="question"),
-    path("s/<slug:slug>/p/<str:token>/done/", views.done, name="done"),
-    path("s/<slug:slug>/p/<str:token>/leave/", views.leave, name="leave"),
+    path("s/<slug:slug>/p/<token:token>/", views.resume, name="resume"),
+    path("s/<slug:slug>/p/<token:token>/intro/", views.intro, name="intro"),
+    path("s/<slug:slug>/p/<token:token>/question/", views.question, name="question"),
+    path("s/<slug:slug>/p/<token:token>/done/", views.done, name="done"),
+    path("s/<slug:slug>/p/<token:token>/leave/", views.leave, name="leave"),
 ]

@@ -2,17 +2,21 @@
 
 Each participant page shows only the participant's current step (landing, intro, question, done);
 asked for another, it redirects there. Nothing is cached, so the back button fetches the current step.
+Prolific's ids in a study link are hashed into the session at once and the link redirects to itself
+without them, so the raw ids stay out of the browser's history and later referers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -26,11 +30,15 @@ from survey.selectors.participants import (
 )
 from survey.selectors.studies import study_by_slug
 from survey.services.participants import (
+    EXTERNAL_ID_MAX,
+    ID_MAX,
+    ExternalIdHashes,
     InvalidOption,
     ParticipantNotActive,
     StudyNotOpen,
     SurveyError,
     answer_submit,
+    external_id_hashes,
     participant_intro_seen,
     participant_leave,
     participant_question_shown,
@@ -38,8 +46,7 @@ from survey.services.participants import (
     participant_touch,
 )
 
-EXTERNAL_ID_MAX = 200
-# Prolific appends these to the study link; they are only ever stored hashed.
+# Prolific appends these to the study link; they are only ever kept hashed.
 EXTERNAL_ID_PARAMS = {"prolific_pid": "PROLIFIC_PID", "study_id": "STUDY_ID", "session_id": "SESSION_ID"}
 STEP_URL_NAMES = {Step.INTRO: "survey:intro", Step.QUESTION: "survey:question", Step.DONE: "survey:done"}
 
@@ -51,16 +58,21 @@ class StartForm(forms.Form):
         label="I have read the information above and agree to take part in this study.",
         error_messages={"required": "Please tick the consent box to take part."},
     )
-    prolific_pid = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX, widget=forms.HiddenInput)
-    study_id = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX, widget=forms.HiddenInput)
-    session_id = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX, widget=forms.HiddenInput)
+
+
+class LinkIdsForm(forms.Form):
+    """The ids in the study link's query string, named as Prolific names them."""
+
+    PROLIFIC_PID = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX)
+    STUDY_ID = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX)
+    SESSION_ID = forms.CharField(required=False, max_length=EXTERNAL_ID_MAX)
 
     def external_ids(self) -> dict[str, str]:
-        return {name: self.cleaned_data[name] for name in EXTERNAL_ID_PARAMS}
+        return {name: self.cleaned_data[param] for name, param in EXTERNAL_ID_PARAMS.items()}
 
 
 class AnswerForm(forms.Form):
-    question = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    question = forms.IntegerField(min_value=1, max_value=ID_MAX, widget=forms.HiddenInput)
     option = forms.CharField(
         max_length=100, error_messages={"required": "Please choose one of the options before going on."}
     )
@@ -68,6 +80,10 @@ class AnswerForm(forms.Form):
 
 def _session_key(slug: str) -> str:
     return f"survey:participant:{slug}"
+
+
+def _link_key(slug: str) -> str:
+    return f"survey:link:{slug}"
 
 
 def with_participant(view: ParticipantView) -> ParticipantView:
@@ -93,8 +109,8 @@ def _step_response(request: HttpRequest, participant: Participant) -> HttpRespon
     return redirect(STEP_URL_NAMES[step], slug=participant.study.slug, token=participant.token)
 
 
-def _unavailable(request: HttpRequest, title: str, message: str) -> HttpResponse:
-    return render(request, "survey/unavailable.html", {"title": title, "message": message}, status=404)
+def _unavailable(request: HttpRequest, title: str, message: str, *, status: int = 404) -> HttpResponse:
+    return render(request, "survey/unavailable.html", {"title": title, "message": message}, status=status)
 
 
 def _study_unavailable(request: HttpRequest, study: Study) -> HttpResponse:
@@ -109,27 +125,46 @@ def landing(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_by_slug(slug=slug)
     if study is None:
         return _unavailable(request, "Study not found", "There is no study at this address.")
-    # Someone who already started here, in this browser, carries on rather than starting twice.
+    if request.method == "GET" and any(param in request.GET for param in EXTERNAL_ID_PARAMS.values()):
+        return _link_ids_keep(request, study)
+    link = ExternalIdHashes(**request.session.get(_link_key(slug), {}))
+    # Someone who already started here, in this browser, carries on rather than starting twice; unless
+    # the link names someone else (a shared browser), who starts afresh.
     returning = participant_by_token(token=request.session.get(_session_key(slug), ""), slug=slug)
-    if returning is not None:
+    if returning is not None and link.fit(returning):
         return redirect("survey:resume", slug=slug, token=returning.token)
     if not study.is_open:
         return _study_unavailable(request, study)
     if request.method == "POST":
-        return _landing_post(request, study)
-    initial = {name: request.GET.get(param, "") for name, param in EXTERNAL_ID_PARAMS.items()}
-    return render(request, "survey/landing.html", {"study": study, "form": StartForm(initial=initial)})
+        return _landing_post(request, study, link)
+    return render(request, "survey/landing.html", {"study": study, "form": StartForm()})
 
 
-def _landing_post(request: HttpRequest, study: Study) -> HttpResponse:
+def _link_ids_keep(request: HttpRequest, study: Study) -> HttpResponse:
+    """Keep the link's ids, hashed, in the session; then drop them from the address bar and history."""
+    form = LinkIdsForm(request.GET)
+    if not form.is_valid():
+        message = "This study link is not valid. Please use the link you were given."
+        return _unavailable(request, "Link not valid", message, status=400)
+    hashes = external_id_hashes(study=study, **form.external_ids())
+    request.session[_link_key(study.slug)] = asdict(hashes)
+    others = request.GET.copy()
+    for param in EXTERNAL_ID_PARAMS.values():
+        others.pop(param, None)
+    clean = reverse("survey:landing", kwargs={"slug": study.slug})
+    return redirect(f"{clean}?{others.urlencode()}" if others else clean)
+
+
+def _landing_post(request: HttpRequest, study: Study, link: ExternalIdHashes) -> HttpResponse:
     form = StartForm(request.POST)
     if not form.is_valid():
         return render(request, "survey/landing.html", {"study": study, "form": form}, status=400)
     try:
-        participant = participant_start(study=study, **form.external_ids())
+        participant = participant_start(study=study, id_hashes=link)
     except StudyNotOpen as exc:
         return _unavailable(request, "Study not available", str(exc))
     request.session[_session_key(study.slug)] = participant.token
+    request.session.pop(_link_key(study.slug), None)
     return redirect("survey:intro", slug=study.slug, token=participant.token)
 
 
@@ -216,7 +251,10 @@ def leave(request: HttpRequest, participant: Participant) -> HttpResponse:
     if participant_step(participant) not in {Step.INTRO, Step.QUESTION}:
         return _step_response(request, participant)
     if request.method == "POST":
-        participant_leave(participant=participant)
+        try:
+            participant_leave(participant=participant)
+        except SurveyError:  # finished in another tab meanwhile: show where they are now
+            return _step_response(request, participant)
         return render(request, "survey/left.html", {"study": participant.study})
     context = {
         "study": participant.study,

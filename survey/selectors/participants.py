@@ -6,6 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -22,13 +23,18 @@ class Step(StrEnum):
     ABANDONED = "abandoned"
 
 
+class Option(NamedTuple):
+    id: str  # what the participant's answer sends back
+    label: str  # what the participant sees
+
+
 @dataclass(frozen=True)
 class NextQuestion:
     question: Question
     explanation: Explanation | None  # None only if the study was opened without one (readiness forbids it)
     position: int  # 1-based, in the participant's order
     total: int
-    options: list[tuple[str, str]]  # (id, label) in the participant's order, "I just can't tell" last
+    options: list[Option]  # in the participant's order, "I just can't tell" last
 
 
 @dataclass(frozen=True)
@@ -108,9 +114,9 @@ def question_option_order(question: Question, *, seed: int) -> list[str]:
     return [*classes, CANT_TELL]
 
 
-def question_options(question: Question, *, seed: int) -> list[tuple[str, str]]:
+def question_options(question: Question, *, seed: int) -> list[Option]:
     return [
-        (option, CANT_TELL_LABEL if option == CANT_TELL else option)
+        Option(option, CANT_TELL_LABEL if option == CANT_TELL else option)
         for option in question_option_order(question, seed=seed)
     ]
 

@@ -3,8 +3,10 @@
 study.json holds slug, name, classes, conditions [{key, name, intro?, examples?: [path | {image, caption}]}]
 and questions [{key, image, labels, prediction, model_correct, options (four classes), explanations:
 {condition key: path}}], plus optional description, completion_code, completion_redirect_url,
-assignment_policy and abandon_after_minutes. Paths are relative to the folder. Import validates the whole
-bundle before it writes anything and reports every problem at once, each naming the entry at fault.
+assignment_policy, abandon_after_minutes, and n_correct and n_wrong: how many questions the model got
+right and wrong (the paper's 16 and 14), checked against the questions' model_correct when given. Paths
+are relative to the folder. Import validates the whole bundle before it writes anything and reports
+every problem at once, each naming the entry at fault.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ BUNDLE_FILE = "study.json"
 WEB_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 STUDY_FIELDS = ({"slug", "name", "classes", "conditions", "questions"}, {
     "description", "completion_code", "completion_redirect_url", "assignment_policy", "abandon_after_minutes",
+    "n_correct", "n_wrong",
 })  # fmt: skip
 CONDITION_FIELDS = ({"key", "name"}, {"intro", "examples"})
 EXAMPLE_FIELDS = ({"image"}, {"caption"})
@@ -187,6 +190,7 @@ def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
         conditions=tuple(conditions),
         questions=tuple(questions),
     )
+    _counts_check(reader, top, questions)
     if reader.problems:
         raise BundleError(reader.problems)
     return spec
@@ -271,6 +275,24 @@ def _minutes_read(reader: _Reader, top: dict) -> int | None:
         reader.fail(f"{BUNDLE_FILE}: abandon_after_minutes must be a positive whole number, got {minutes!r}")
         return None
     return minutes
+
+
+def _counts_check(reader: _Reader, top: dict, questions: list[QuestionSpec]) -> None:
+    correct = sum(question.model_correct for question in questions)
+    for name, actual, kind in [
+        ("n_correct", correct, "true"),
+        ("n_wrong", len(questions) - correct, "false"),
+    ]:
+        if name not in top:
+            continue
+        stated = top[name]
+        if isinstance(stated, bool) or not isinstance(stated, int) or stated < 0:
+            reader.fail(f"{BUNDLE_FILE}: {name} must be a whole number, got {stated!r}")
+        elif stated != actual:
+            reader.fail(
+                f"{BUNDLE_FILE}: {name} is {stated} but {actual} of the {len(questions)} questions "
+                f"have model_correct {kind}"
+            )
 
 
 def _conditions_read(reader: _Reader, raw: object) -> list[ConditionSpec]:

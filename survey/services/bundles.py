@@ -188,7 +188,9 @@ def _study_dump(*, study: Study, root: Path) -> dict:
         data["abandon_after_minutes"] = study.abandon_after_minutes
     conditions = list(study.conditions.prefetch_related("examples"))
     data["conditions"] = [_condition_dump(condition=c, root=root) for c in conditions]
-    questions = study.questions.prefetch_related("explanations__condition")
+    questions = list(study.questions.prefetch_related("explanations__condition"))
+    data["n_correct"] = sum(question.model_correct for question in questions)
+    data["n_wrong"] = len(questions) - data["n_correct"]
     data["questions"] = [_question_dump(question=q, number=n, root=root) for n, q in enumerate(questions)]
     return data
 

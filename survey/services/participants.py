@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from survey.models import Answer, Condition, Participant, Question, Study
+from survey.models import Answer, Condition, Explanation, Participant, Question, Study
 from survey.selectors.participants import (
     condition_fill,
     participant_current_question_id,
@@ -56,6 +56,29 @@ class AnswerConflict(SurveyError):
     pass
 
 
+# Limits on what participants send: Prolific's ids are short, and ids are signed 64-bit integers.
+EXTERNAL_ID_MAX = 200
+ID_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class ExternalIdHashes:
+    """Salted hashes of the ids Prolific appends to a study link; empty where the link had none."""
+
+    prolific_pid: str = ""
+    study_id: str = ""
+    session_id: str = ""
+
+    def fit(self, participant: Participant) -> bool:
+        """Whether every id the link carries is the participant's own (a link with none fits anyone)."""
+        pairs = [
+            (self.prolific_pid, participant.prolific_pid_hash),
+            (self.study_id, participant.study_id_hash),
+            (self.session_id, participant.session_id_hash),
+        ]
+        return all(not carried or carried == stored for carried, stored in pairs)
+
+
 @dataclass(frozen=True)
 class AnswerResult:
     created: bool  # False when the very same answer was already stored (a double submit)
@@ -70,26 +93,38 @@ def external_id_hash(*, study: Study, value: str) -> str:
     return hashlib.sha256((study.hash_salt + value).encode()).hexdigest()
 
 
-@transaction.atomic
-def participant_start(
+def external_id_hashes(
     *, study: Study, prolific_pid: str = "", study_id: str = "", session_id: str = ""
-) -> Participant:
-    """Assign a condition by the study's policy and create the participant, in one transaction."""
+) -> ExternalIdHashes:
+    return ExternalIdHashes(
+        prolific_pid=external_id_hash(study=study, value=prolific_pid),
+        study_id=external_id_hash(study=study, value=study_id),
+        session_id=external_id_hash(study=study, value=session_id),
+    )
+
+
+@transaction.atomic
+def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None) -> Participant:
+    """Assign a condition by the study's policy and create the participant, in one transaction.
+
+    Raises StudyNotOpen unless the study is open and still ready (see _require_ready).
+    """
+    id_hashes = id_hashes or ExternalIdHashes()
     counter = _study_counter_next(study=study)
-    condition = _condition_choose(study=study, counter=counter)
-    seed = secrets.randbits(63)
+    conditions = list(study.conditions.all())
     question_ids = list(study.questions.values_list("id", flat=True))
-    if not question_ids:
-        raise StudyNotOpen("This study has no questions yet.")
+    _require_ready(study=study, conditions=conditions, question_ids=question_ids)
+    condition = _condition_choose(study=study, conditions=conditions, counter=counter)
+    seed = secrets.randbits(63)
     random.Random(seed).shuffle(question_ids)
     return Participant.objects.create(
         study=study,
         condition=condition,
         seed=seed,
         question_order=question_ids,
-        prolific_pid_hash=external_id_hash(study=study, value=prolific_pid),
-        study_id_hash=external_id_hash(study=study, value=study_id),
-        session_id_hash=external_id_hash(study=study, value=session_id),
+        prolific_pid_hash=id_hashes.prolific_pid,
+        study_id_hash=id_hashes.study_id,
+        session_id_hash=id_hashes.session_id,
     )
 
 
@@ -110,10 +145,20 @@ def _not_open_message(*, study: Study) -> str:
     return "This study is closed."
 
 
-def _condition_choose(*, study: Study, counter: int) -> Condition:
-    conditions = list(study.conditions.all())
+def _require_ready(*, study: Study, conditions: list[Condition], question_ids: list[int]) -> None:
+    # Opening checked everything; this cheap recount catches a study changed since (a question without
+    # an explanation must never reach a participant). The study row is locked: nothing changes meanwhile.
     if not conditions:
         raise StudyNotOpen("This study has no conditions yet.")
+    if not question_ids:
+        raise StudyNotOpen("This study has no questions yet.")
+    explained = Explanation.objects.filter(question__study=study, condition__study=study).count()
+    completion = Study.objects.filter(pk=study.pk).values_list("completion_code", "completion_redirect_url")
+    if explained != len(conditions) * len(question_ids) or not any(completion.get()):
+        raise StudyNotOpen("This study is not ready to take part in yet. Please come back later.")
+
+
+def _condition_choose(*, study: Study, conditions: list[Condition], counter: int) -> Condition:
     turn = (counter - 1) % len(conditions)
     if study.assignment_policy != Study.Policy.BALANCED_COMPLETION:
         return conditions[turn]
@@ -155,15 +200,15 @@ def participant_intro_seen(*, participant: Participant, now: datetime | None = N
 @transaction.atomic
 def participant_question_shown(*, participant: Participant, now: datetime | None = None) -> None:
     """Start the current question's clock the first time it is shown; a reload keeps the first time."""
-    if participant.status != Participant.Status.IN_PROGRESS or participant.current_shown_at is not None:
-        return
+    # Always ask the database: the in-memory time may belong to a question answered since in another
+    # request, and trusting it would leave the next question without a clock (response_ms 0).
     now = now or timezone.now()
     started = Participant.objects.filter(
         pk=participant.pk, status=Participant.Status.IN_PROGRESS, current_shown_at__isnull=True
     ).update(current_shown_at=now)
     if started:
         participant.current_shown_at = now
-    else:  # another request got there first: keep its time
+    else:  # shown before, by this request's predecessor or another one: keep that time
         participant.refresh_from_db(fields=["current_shown_at"])
 
 

@@ -77,6 +77,8 @@ def study_readiness_problems(*, study: Study) -> list[str]:
         problems.append("the study has no conditions")
     if not questions:
         problems.append("the study has no questions")
+    if not study.completion_code and not study.completion_redirect_url:
+        problems.append("the study needs a completion code or a completion redirect URL")
     for question in questions:
         problems += _question_problems(question=question, condition_keys={c.pk: c.key for c in conditions})
         problems += question_problems(

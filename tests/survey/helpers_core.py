@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from survey.models import Participant, Question, Study
 from survey.selectors.participants import participant_current_question_id
-from survey.services.participants import AnswerResult, answer_submit, participant_start
+from survey.services.participants import AnswerResult, answer_submit, external_id_hashes, participant_start
 
 
 def start(study: Study, **external_ids: str) -> Participant:
-    return participant_start(study=study, **external_ids)
+    """Start a participant, with Prolific's raw ids (prolific_pid=..., study_id=..., session_id=...)."""
+    return participant_start(study=study, id_hashes=external_id_hashes(study=study, **external_ids))
 
 
 def current_question(participant: Participant) -> Question:

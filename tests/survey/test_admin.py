@@ -164,6 +164,89 @@ def test_the_study_form_saves_open_when_the_study_is_ready(admin_client: Client)
     assert study.status == Study.Status.OPEN
 
 
+def _with_new_condition(data: dict[str, object], key: str) -> dict[str, object]:
+    """The study form with one more condition row, as the admin's "Add another" posts it."""
+    i = int(data["conditions-TOTAL_FORMS"])
+    row = {"order": i, "key": key, "name": key.upper(), "intro": ""}
+    data.update({f"conditions-{i}-{field}": value for field, value in row.items()})
+    return {**data, "conditions-TOTAL_FORMS": i + 1}
+
+
+def test_a_condition_added_in_the_save_that_opens_the_study_keeps_it_a_draft(admin_client: Client) -> None:
+    study = make_study(status=Study.Status.DRAFT, n_correct=1, n_wrong=1)
+    data = _with_new_condition(_study_form(study, status=Study.Status.OPEN), "lime")
+
+    response = admin_client.post(reverse("admin:survey_study_change", args=[study.pk]), data, follow=True)
+
+    study.refresh_from_db()
+    assert study.status == Study.Status.DRAFT
+    assert study.conditions.filter(key="lime").exists()  # the edit is kept; only the opening is refused
+    assert any(
+        "pv-vs-gradcam was saved but stays draft: it cannot open yet: "
+        "question q000 has no explanation for condition lime" in m
+        for m in _messages(response)
+    )
+
+
+def test_an_open_study_cannot_lose_its_completion_code(admin_client: Client) -> None:
+    study = make_study(n_correct=1, n_wrong=1)
+
+    response = admin_client.post(
+        reverse("admin:survey_study_change", args=[study.pk]), _study_form(study, completion_code="")
+    )
+
+    assert response.status_code == 200
+    assert "The study cannot open yet: the study needs a completion code or a completion redirect URL." in (
+        response.text
+    )
+    study.refresh_from_db()
+    assert study.completion_code == "C0MPL3TE"
+
+
+def test_an_open_study_nobody_started_keeps_its_structure(admin_client: Client) -> None:
+    study = make_study(n_correct=1, n_wrong=1)
+    condition = study.conditions.get(key="pv")
+    question = study.questions.first()
+    data = _with_new_condition(_study_form(study), "lime")
+    data["conditions-1-key"] = "perception"
+    data["conditions-1-DELETE"] = "on"
+
+    response = admin_client.post(reverse("admin:survey_study_change", args=[study.pk]), data)
+
+    assert response.status_code == 302
+    assert list(study.conditions.values_list("key", flat=True)) == ["gradcam", "pv"]
+    question_page = reverse("admin:survey_question_change", args=[question.pk])
+    assert admin_client.post(question_page, {"prediction": "cat"}).status_code == 403
+    assert admin_client.post(reverse("admin:survey_question_delete", args=[question.pk])).status_code == 403
+    condition_page = reverse("admin:survey_condition_change", args=[condition.pk])
+    assert admin_client.post(condition_page, {"key": "lime"}).status_code == 403
+    assert admin_client.post(reverse("admin:survey_condition_delete", args=[condition.pk])).status_code == 403
+    assert Explanation.objects.filter(question__study=study).count() == 4
+
+
+@pytest.mark.parametrize("status", [Study.Status.OPEN, Study.Status.CLOSED])
+def test_studies_that_are_not_drafts_are_not_offered_for_new_conditions_or_questions(
+    admin_client: Client, status: str
+) -> None:
+    make_study(slug="taken", status=status, n_correct=1, n_wrong=0)
+    draft = make_study(slug="drafted", status=Study.Status.DRAFT, n_correct=1, n_wrong=0)
+
+    for page in ["admin:survey_condition_add", "admin:survey_question_add"]:
+        form = admin_client.get(reverse(page)).context["adminform"].form
+        assert list(form.fields["study"].queryset) == [draft]
+
+
+def test_a_draft_nobody_started_can_have_its_conditions_edited(admin_client: Client) -> None:
+    study = make_study(status=Study.Status.DRAFT, n_correct=1, n_wrong=1)
+    data = _with_new_condition(_study_form(study), "lime")
+    data["conditions-1-key"] = "perception"
+
+    response = admin_client.post(reverse("admin:survey_study_change", args=[study.pk]), data)
+
+    assert response.status_code == 302
+    assert list(study.conditions.values_list("key", flat=True)) == ["gradcam", "perception", "lime"]
+
+
 def test_a_study_with_participants_cannot_be_deleted(admin_client: Client) -> None:
     study = make_study(n_correct=1, n_wrong=1)
     _participant(study, "pv")
@@ -253,6 +336,33 @@ def test_a_started_studys_questions_are_shown_but_not_changed(admin_client: Clie
 
 
 # Participants and answers
+
+
+def test_the_study_list_counts_every_row_in_one_query(
+    admin_client: Client, django_assert_max_num_queries
+) -> None:
+    for n in range(12):
+        study = make_study(slug=f"study-{n}", n_correct=1, n_wrong=0)
+        _participant(study, "pv")
+
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(reverse("admin:survey_study_changelist"))
+
+    assert response.text.count("pv: 1 / 0 / 0") == 12
+
+
+def test_a_participants_page_does_not_query_once_per_answer(
+    admin_client: Client, django_assert_max_num_queries
+) -> None:
+    participant = _participant(make_study(), "pv")
+    for position in range(1, 31):
+        _answer(participant, position)
+
+    with django_assert_max_num_queries(8):
+        response = admin_client.get(reverse("admin:survey_participant_change", args=[participant.pk]))
+
+    assert response.status_code == 200
+    assert response.text.count('alt="True"') == 30
 
 
 def test_participants_are_listed_with_progress_and_filtered_by_study_condition_and_status(

@@ -67,6 +67,22 @@ def test_it_measures_the_response_time_from_when_the_question_was_first_shown(ad
     assert ada.current_shown_at is None  # the next question's clock starts when it is shown
 
 
+def test_a_reload_racing_an_answer_still_starts_the_next_questions_clock(ada: Participant) -> None:
+    shown = timezone.now() - timedelta(seconds=10)
+    participant_question_shown(participant=ada, now=shown)
+    reload = Participant.objects.get(pk=ada.pk)  # a reload's copy, loaded while question 1 is shown
+    answer_current(ada)  # meanwhile, another request answers question 1
+
+    participant_question_shown(participant=reload, now=shown + timedelta(seconds=5))  # shows question 2
+    second = current_question(ada)
+    answer = answer_submit(
+        participant=ada, question_id=second.pk, option=CANT_TELL, now=shown + timedelta(seconds=7)
+    ).answer
+
+    assert answer.position == 2
+    assert answer.response_ms == 2000
+
+
 def test_the_same_answer_twice_is_stored_once(ada: Participant) -> None:
     question = current_question(ada)
     first = answer_submit(participant=ada, question_id=question.pk, option=question.prediction)

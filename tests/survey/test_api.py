@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from survey.models import CANT_TELL, Answer, Participant, Study
+from survey.api import api_not_found
+from survey.models import CANT_TELL, Answer, Explanation, Participant, Study
 from tests.factories import make_study
-from tests.survey.helpers_core import answer_all, last_seen_minutes_ago, start
+from tests.survey.helpers_core import answer_all, answer_current, last_seen_minutes_ago, start
 
 pytestmark = pytest.mark.django_db
+
+UNKNOWN_TOKEN = "NoSuchToken_0123456789abcdefXYZ-"  # shaped like a token, belongs to nobody
 
 
 @pytest.fixture
@@ -117,10 +124,31 @@ def test_next_includes_the_redirect_url_when_the_study_has_one(client, study) ->
 
 
 def test_next_for_an_unknown_token_is_404(client) -> None:
-    response = client.get(next_url("not-a-token"))
+    response = client.get(next_url(UNKNOWN_TOKEN))
 
     assert response.status_code == 404
     assert response.json() == {"message": "Unknown participant token."}
+
+
+@pytest.mark.parametrize("token", ["ab%00cd", "ab%00cdefghijklmnopqrstuvwxyz", "short", "x" * 65, "a.b" * 8])
+def test_a_token_that_cannot_be_one_is_404_and_never_reaches_the_database(client, token) -> None:
+    next_response = client.get(f"/api/participants/{token}/next/")
+    answer_response = client.post(
+        f"/api/participants/{token}/answers/", {"question": 1, "option": CANT_TELL}, format="json"
+    )
+
+    assert (next_response.status_code, answer_response.status_code) == (404, 404)
+
+
+def test_next_in_a_study_that_lost_an_explanation_never_answers_null(client) -> None:
+    # Readiness forbids it; should it happen anyway the contract still says "explanation": null.
+    study = make_study(n_correct=1, n_wrong=0)
+    ada = start(study)
+    Explanation.objects.filter(condition=ada.condition).delete()
+
+    body = client.get(next_url(ada.token)).json()
+
+    assert body["explanation"] is None and body["image"].startswith("http://testserver/media/")
 
 
 def test_next_for_a_participant_who_went_quiet_too_long_is_409(client, study) -> None:
@@ -175,8 +203,21 @@ def test_a_different_answer_to_an_answered_question_is_409(client, study) -> Non
         {"option": CANT_TELL},
         {"question": 1, "option": ""},
         {"question": 1, "option": "x" * 101},
+        {"question": 0, "option": CANT_TELL},
+        {"question": 2**63, "option": CANT_TELL},
+        {"question": 10**30, "option": CANT_TELL},
     ],
-    ids=["empty", "question-not-a-number", "no-option", "no-question", "blank-option", "overlong-option"],
+    ids=[
+        "empty",
+        "question-not-a-number",
+        "no-option",
+        "no-question",
+        "blank-option",
+        "overlong-option",
+        "question-zero",
+        "question-past-64-bits",
+        "question-huge",
+    ],
 )
 def test_malformed_answers_are_400_and_store_nothing(client, study, payload) -> None:
     ada = start(study)
@@ -186,6 +227,64 @@ def test_malformed_answers_are_400_and_store_nothing(client, study, payload) -> 
     assert response.status_code == 400
     assert response.json()["message"]
     assert not Answer.objects.exists()
+
+
+def test_validation_errors_say_which_field_is_wrong(client, study) -> None:
+    ada = start(study)
+
+    response = client.post(answers_url(ada.token), {"question": 2**63, "option": CANT_TELL}, format="json")
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"message", "errors"}
+    assert "question" in response.json()["errors"]
+
+
+def _refused(kind: str, ada: Participant, answered: Answer) -> dict[str, object]:
+    """An answer the API refuses, of the given kind, from a participant who answered once."""
+    changed = next(option for option in answered.option_order if option != answered.option)
+    return {
+        "malformed": {"question": "first", "option": CANT_TELL},
+        "wrong-question": {"question": ada.question_order[5], "option": CANT_TELL},
+        "foreign-option": {"question": ada.question_order[1], "option": "unicorn"},
+        "changed-answer": {"question": answered.question_id, "option": changed},
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["malformed", "wrong-question", "foreign-option", "changed-answer"])
+def test_a_refused_answer_writes_nothing_not_even_when_the_participant_was_seen(client, study, kind) -> None:
+    ada = start(study)
+    payload = _refused(kind, ada, answer_current(ada).answer)
+    last_seen_minutes_ago(ada, 5)
+    before = Participant.objects.values().get(pk=ada.pk)
+
+    response = client.post(answers_url(ada.token), payload, format="json")
+
+    assert response.status_code in {400, 409}
+    assert Participant.objects.values().get(pk=ada.pk) == before
+    assert Answer.objects.filter(participant=ada).count() == 1
+
+
+def test_a_refused_answer_does_not_mark_a_quiet_participant_abandoned(client, study) -> None:
+    ada = start(study)
+    last_seen_minutes_ago(ada, 24 * 60)
+    before = Participant.objects.values().get(pk=ada.pk)
+
+    response = client.post(answers_url(ada.token), {"question": "first"}, format="json")
+
+    assert response.status_code == 400
+    assert Participant.objects.values().get(pk=ada.pk) == before
+    assert before["status"] == Participant.Status.IN_PROGRESS
+
+
+def test_a_stored_answer_records_when_the_participant_was_seen(client, study) -> None:
+    ada = start(study)
+    question = client.get(next_url(ada.token)).json()["question"]
+    last_seen_minutes_ago(ada, 5)
+
+    client.post(answers_url(ada.token), {"question": question, "option": CANT_TELL}, format="json")
+
+    ada.refresh_from_db()
+    assert timezone.now() - ada.last_seen_at < timedelta(minutes=1)
 
 
 def test_a_body_that_is_not_json_is_400(client, study) -> None:
@@ -225,7 +324,7 @@ def test_an_answer_to_a_question_that_is_not_current_is_400(client, study) -> No
 
 
 def test_answering_with_an_unknown_token_is_404(client) -> None:
-    response = client.post(answers_url("not-a-token"), {"question": 1, "option": CANT_TELL}, format="json")
+    response = client.post(answers_url(UNKNOWN_TOKEN), {"question": 1, "option": CANT_TELL}, format="json")
 
     assert response.status_code == 404
     assert response.json()["message"] == "Unknown participant token."
@@ -276,3 +375,13 @@ def test_the_participant_endpoints_need_no_login_and_no_csrf_token(study) -> Non
     response = client.post(start_url(study.slug), {}, format="json")
 
     assert response.status_code == 201
+
+
+def test_an_unknown_api_path_gets_a_json_404() -> None:
+    request = RequestFactory().get("/api/no/such/thing/")
+
+    response = api_not_found(request)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.content == b'{"message": "Not found: /api/no/such/thing/"}'

@@ -36,3 +36,19 @@ def test_the_schema_describes_the_answer_responses_and_errors() -> None:
         {"$ref": "#/components/schemas/NextQuestionOutput"},
         {"$ref": "#/components/schemas/DoneOutput"},
     ]
+
+
+def test_the_error_schema_has_a_message_and_for_validation_errors_the_details() -> None:
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"message", "errors"}
+    assert error["required"] == ["message"]
+    next_question = schema["components"]["schemas"]["NextQuestionOutput"]
+    assert set(next_question["properties"]) == {
+        "question", "position", "total", "image", "explanation", "options",
+    }  # fmt: skip
+    assert next_question["properties"]["explanation"]["nullable"] is True
+    done = schema["components"]["schemas"]["DoneOutput"]
+    assert set(done["properties"]) == {"done", "completion_code", "redirect_url"}
+    assert done["properties"]["done"]["type"] == "boolean"

@@ -70,6 +70,7 @@ def test_exporting_an_imported_bundle_gives_back_the_same_study_json(tmp_path: P
     assert exported["questions"][1]["options"] == written["questions"][1]["options"]
     assert [q["key"] for q in exported["questions"]] == [q["key"] for q in written["questions"]]
     assert exported["completion_code"] == study.completion_code
+    assert (exported["n_correct"], exported["n_wrong"]) == (1, 2)
     image = exported["questions"][1]["explanations"]["pv"]
     assert (tmp_path / "out" / image).read_bytes() == (
         tmp_path / "in" / "explanations/2008_000001_pv.png"

@@ -105,6 +105,11 @@ BAD_BUNDLES = {
     "no questions": (_set("questions", []), "'questions' must be a list of at least one question"),
     "unknown field": (_set("questionz", []), "study.json: unknown field 'questionz'"),
     "bad slug": (_set("slug", "pv vs gradcam"), "slug 'pv vs gradcam' may hold only letters"),
+    "counts that disagree": (
+        _set("n_correct", 2),
+        "study.json: n_correct is 2 but 1 of the 3 questions have model_correct true",
+    ),
+    "count that is not a number": (_set("n_wrong", "two"), "study.json: n_wrong must be a whole number"),
 }
 
 
@@ -163,10 +168,21 @@ def test_a_good_bundle_imports_as_a_draft(tmp_path: Path, capsys: pytest.Capture
 
 def test_the_open_flag_opens_the_imported_study(tmp_path: Path) -> None:
     directory = bundle_write(tmp_path / "bundle")
+    assert "completion_code" not in bundle_json_read(directory)  # opening needs one: import makes it
 
     call_command("import_study", str(directory), "--open")
 
-    assert Study.objects.get(slug="bundled").status == Study.Status.OPEN
+    study = Study.objects.get(slug="bundled")
+    assert study.status == Study.Status.OPEN and study.completion_code
+
+
+def test_counts_that_agree_with_the_questions_import(tmp_path: Path) -> None:
+    directory = bundle_write(tmp_path / "bundle", n_questions=4)
+    _edit(lambda data: data.update(n_correct=1, n_wrong=3))(directory)
+
+    call_command("import_study", str(directory))
+
+    assert Study.objects.get(slug="bundled").questions.filter(model_correct=False).count() == 3
 
 
 def test_the_replace_flag_replaces_a_study_nobody_took_part_in(

@@ -8,8 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from survey import views
 from survey.models import CANT_TELL, Answer, ConditionExample, Participant, Study
 from survey.selectors.participants import participant_next_question
+from survey.services.participants import external_id_hash
 from tests.factories import image_file, make_study
 from tests.survey.helpers_core import answer_all, answer_current, last_seen_minutes_ago
 
@@ -74,14 +76,62 @@ def test_consent_starts_a_participant_and_leads_to_the_intro(study) -> None:
 
 def test_prolific_ids_from_the_link_are_stored_hashed(study) -> None:
     client = Client()
-    landing = client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=abc123&STUDY_ID=s1&SESSION_ID=x9")
-    assert 'value="abc123"' in landing.content.decode()
+    client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=abc123&STUDY_ID=s1")
 
-    client.post("/s/pv-vs-gradcam/", {"consent": "on", "prolific_pid": "abc123", "study_id": "s1"})
+    client.post("/s/pv-vs-gradcam/", {"consent": "on"})
 
     participant = Participant.objects.get()
-    assert len(participant.prolific_pid_hash) == 64 and participant.session_id_hash == ""
+    assert participant.prolific_pid_hash == external_id_hash(study=study, value="abc123")
+    assert participant.study_id_hash == external_id_hash(study=study, value="s1")
+    assert participant.session_id_hash == ""
     assert "abc123" not in str(Participant.objects.values().get())
+
+
+def test_the_link_ids_leave_the_address_bar_and_are_kept_only_hashed(study) -> None:
+    client = Client()
+
+    response = client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=abc123&STUDY_ID=s1&SESSION_ID=x9&lang=en")
+
+    assert response.status_code == 302
+    assert response.url == "/s/pv-vs-gradcam/?lang=en"
+    stored = str(dict(client.session))
+    assert "abc123" not in stored and external_id_hash(study=study, value="abc123") in stored
+    page = client.get(response.url)
+    assert page.status_code == 200 and "abc123" not in page.content.decode()
+
+
+def test_a_link_with_an_overlong_id_is_refused_with_a_clear_page(study) -> None:
+    response = Client().get(f"/s/pv-vs-gradcam/?PROLIFIC_PID={'x' * 201}")
+
+    assert response.status_code == 400
+    assert "This study link is not valid" in response.content.decode()
+
+
+def test_another_person_on_the_same_browser_starts_afresh(study) -> None:
+    client = Client()
+    client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=ada")
+    ada = begin(client, study)
+
+    client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=bob")
+    landing = client.get("/s/pv-vs-gradcam/")
+    bob = begin(client, study)
+
+    assert landing.status_code == 200 and "Start the study" in landing.content.decode()
+    assert bob.pk != ada.pk
+    assert bob.prolific_pid_hash == external_id_hash(study=study, value="bob")
+    assert client.get("/s/pv-vs-gradcam/").url == url("resume", bob)
+
+
+def test_the_same_person_coming_back_through_their_link_resumes(study) -> None:
+    client = Client()
+    client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=ada&SESSION_ID=s1")
+    ada = begin(client, study)
+
+    client.get("/s/pv-vs-gradcam/?PROLIFIC_PID=ada&SESSION_ID=s1")
+    response = client.get("/s/pv-vs-gradcam/")
+
+    assert response.url == url("resume", ada)
+    assert Participant.objects.count() == 1
 
 
 def test_coming_back_to_the_landing_page_resumes_the_same_participant(study) -> None:
@@ -237,6 +287,17 @@ def test_an_answer_to_another_question_is_refused_with_a_message(study) -> None:
     assert not Answer.objects.exists()
 
 
+@pytest.mark.parametrize("question", [0, -1, 2**63, 10**30])
+def test_a_question_id_out_of_range_is_refused(study, question: int) -> None:
+    client = Client()
+    ada = past_intro(client, study)
+
+    response = client.post(url("question", ada), {"question": question, "option": CANT_TELL})
+
+    assert response.status_code == 400
+    assert not Answer.objects.exists()
+
+
 def test_an_option_the_question_does_not_offer_is_refused(study) -> None:
     client = Client()
     ada = past_intro(client, study)
@@ -325,10 +386,16 @@ def test_a_participant_may_finish_after_the_study_closed(study) -> None:
 
 
 def test_an_unknown_token_shows_a_not_found_page(study) -> None:
-    response = Client().get("/s/pv-vs-gradcam/p/not-a-token/question/")
+    response = Client().get("/s/pv-vs-gradcam/p/NoSuchToken_0123456789abcdefXYZ-/question/")
 
     assert response.status_code == 404
     assert "This survey link is not valid" in response.content.decode()
+
+
+@pytest.mark.parametrize("token", ["ab%00cd", "ab%00cdefghijklmnopqrstuvwxyz", "not-a-token"])
+def test_a_token_that_cannot_be_one_is_not_found(study, token: str) -> None:
+    assert Client().get(f"/s/pv-vs-gradcam/p/{token}/").status_code == 404
+    assert Client().post(f"/s/pv-vs-gradcam/p/{token}/question/", {"option": CANT_TELL}).status_code == 404
 
 
 def test_leaving_asks_first_then_keeps_the_answers(study) -> None:
@@ -344,6 +411,24 @@ def test_leaving_asks_first_then_keeps_the_answers(study) -> None:
     ada.refresh_from_db()
     assert ada.status == Participant.Status.ABANDONED
     assert Answer.objects.filter(participant=ada).count() == 1
+
+
+def test_leaving_after_finishing_in_another_tab_shows_the_completion(study, monkeypatch) -> None:
+    client = Client()
+    ada = past_intro(client, study)
+    leave = views.participant_leave
+
+    def finished_meanwhile(*, participant: Participant) -> None:
+        answer_all(participant)  # the other tab's last answer lands between the page's check and its leave
+        leave(participant=participant)
+
+    monkeypatch.setattr(views, "participant_leave", finished_meanwhile)
+
+    response = client.post(url("leave", ada))
+
+    assert response.url == url("done", ada)
+    ada.refresh_from_db()
+    assert ada.status == Participant.Status.COMPLETED
 
 
 def test_a_participant_who_left_and_comes_back_sees_a_clear_page(study) -> None:

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from survey.models import Participant, Study
+from survey.models import Condition, Explanation, Participant, Study
 from survey.services.participants import StudyNotOpen, participant_start
 from tests.factories import make_study
 from tests.survey.helpers_core import answer_all, last_seen_minutes_ago, start
@@ -138,3 +138,28 @@ def test_a_study_without_questions_refuses_to_start_anyone_and_keeps_its_counter
 
     study.refresh_from_db()
     assert study.assignment_counter == 0
+
+
+def _condition_added(study: Study) -> None:
+    Condition.objects.create(study=study, key="lime", name="LIME")
+
+
+def _explanation_deleted(study: Study) -> None:
+    Explanation.objects.filter(question__study=study).first().delete()
+
+
+def _completion_removed(study: Study) -> None:
+    Study.objects.filter(pk=study.pk).update(completion_code="", completion_redirect_url="")
+
+
+@pytest.mark.parametrize("change", [_condition_added, _explanation_deleted, _completion_removed])
+def test_an_open_study_changed_behind_its_back_refuses_to_start_anyone(change) -> None:
+    study = make_study(n_correct=2, n_wrong=1)
+    change(study)
+
+    with pytest.raises(StudyNotOpen, match="This study is not ready to take part in yet"):
+        participant_start(study=study)
+
+    study.refresh_from_db()
+    assert study.assignment_counter == 0
+    assert not Participant.objects.exists()

@@ -48,7 +48,22 @@ def test_an_empty_study_needs_conditions_and_questions() -> None:
     assert study_readiness_problems(study=study) == [
         "the study has no conditions",
         "the study has no questions",
+        "the study needs a completion code or a completion redirect URL",
     ]
+
+
+def test_a_study_needs_a_completion_code_or_a_redirect_to_open() -> None:
+    study = make_study(status=Study.Status.DRAFT, n_correct=1, n_wrong=1, completion_code="")
+
+    with pytest.raises(StudyNotReady) as caught:
+        study_open(study=study)
+
+    assert caught.value.problems == ["the study needs a completion code or a completion redirect URL"]
+    study.completion_redirect_url = "https://app.prolific.com/submissions/complete?cc=X"
+    study.save()
+    study_open(study=study)
+    study.refresh_from_db()
+    assert study.status == Study.Status.OPEN
 
 
 def test_every_question_needs_four_distinct_options_with_its_prediction() -> None:
