@@ -114,3 +114,21 @@ def test_train_decoder_names_a_missing_classifier_file(tmp_path: Path) -> None:
 
     with pytest.raises(CommandError, match=r"missing.pt: file not found"):
         run("train_decoder", classifier=missing, images=str(tmp_path), out=out, **TINY)
+
+
+def test_train_decoder_refuses_two_loss_weights_instead_of_three(
+    trained: tuple[Path, str], tmp_path: Path
+) -> None:
+    args = ["--classifier", str(trained[0]), "--images", str(tmp_path), "--out", str(tmp_path / "d.pt")]
+
+    with pytest.raises(CommandError, match="expected three numbers"):
+        run("train_decoder", *args, "--loss-weights", "0.2,0.4")
+
+
+def test_train_decoder_refuses_an_image_size_the_decoder_cannot_match(
+    trained: tuple[Path, str], tmp_path: Path
+) -> None:
+    args = ["--classifier", str(trained[0]), "--images", str(tmp_path), "--out", str(tmp_path / "d.pt")]
+
+    with pytest.raises(CommandError, match="not a multiple of the encoder's stride"):
+        run("train_decoder", *args, "--image-size", "80")

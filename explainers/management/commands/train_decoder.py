@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 from typing import Any
 
 import torch
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from torch.utils.data import Dataset, random_split
+from torch.utils.data import Dataset, Subset
 
 from explainers.nn.checkpoints import checkpoint_load
 from explainers.nn.classifier import Classifier, classifier_load
@@ -18,11 +19,14 @@ from explainers.nn.train import device_pick, train_decoder
 
 
 def loss_weights(text: str) -> LossWeights:
-    """``a1,a2,a3`` for MSE, 1 - SSIM and DSIM."""
+    """``a1,a2,a3`` for MSE, 1 - SSIM and DSIM. Runs inside argparse, so errors are argparse's kind."""
+    parts = text.split(",")
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers a1,a2,a3, got {text!r}")
     try:
-        return LossWeights(*(float(part) for part in text.split(",")))
-    except (TypeError, ValueError) as exc:
-        raise CommandError(f"--loss-weights expects three numbers a1,a2,a3 summing to one: {exc}") from exc
+        return LossWeights(*(float(part) for part in parts))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
 
 
 class Command(BaseCommand):
@@ -64,7 +68,14 @@ class Command(BaseCommand):
         device = device_pick(options["device"])
         classifier = classifier_load(options["classifier"], map_location=device)
         decoder, resume = self.decoder(classifier, options, device)
-        train_set, val_set = self.datasets(options, options["image_size"] or classifier.config.image_size)
+        size = options["image_size"] or classifier.config.image_size
+        stride = classifier.feature_stride
+        if size % stride:
+            raise CommandError(
+                f"--image-size {size} is not a multiple of the encoder's stride ({stride}): "
+                "the decoder's reconstruction would not match the input's size"
+            )
+        train_set, val_set = self.datasets(options, size)
         batch, workers = options["batch_size"], options["workers"]
         return train_decoder(
             classifier,
@@ -100,12 +111,13 @@ class Command(BaseCommand):
             return VOCDataset(voc, options["train_split"], size, augment=True), VOCDataset(
                 voc, options["val_split"], size
             )
-        images = ImageFolderDataset(options["images"], size)
-        held_out = max(1, round(len(images) * options["val_fraction"]))
-        if held_out >= len(images):
+        train_images = ImageFolderDataset(options["images"], size, augment=True)
+        val_images = ImageFolderDataset(options["images"], size)
+        held_out = max(1, round(len(val_images) * options["val_fraction"]))
+        if held_out >= len(val_images):
             raise CommandError(
-                f"{options['images']}: {len(images)} images are too few to hold {held_out} out"
+                f"{options['images']}: {len(val_images)} images are too few to hold {held_out} out"
             )
         generator = torch.Generator().manual_seed(0)  # the same split on every run and resume
-        train, val = random_split(images, [len(images) - held_out, held_out], generator=generator)
-        return train, val
+        order = torch.randperm(len(val_images), generator=generator).tolist()
+        return Subset(train_images, order[held_out:]), Subset(val_images, order[:held_out])
