@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -11,10 +15,28 @@ from django.utils.safestring import SafeString
 
 from explainers.models import Checkpoint, RenderJob, RenderQuestion
 from explainers.services import RenderError, checkpoint_register, render_job_retry
+from explainers.services.checkpoints import checkpoint_read
+
+
+class CheckpointForm(forms.ModelForm):
+    class Meta:
+        model = Checkpoint
+        fields = ["kind", "name", "path"]
+
+    def clean(self) -> dict[str, Any]:
+        """A new row must name a file that loads as its kind; the error names the file and what was wrong."""
+        cleaned = super().clean()
+        if self.instance.pk is None and cleaned.get("kind") and cleaned.get("path"):
+            try:
+                checkpoint_read(kind=cleaned["kind"], path=Path(cleaned["path"]).expanduser())
+            except ValueError as exc:  # CheckpointError and RenderError both are
+                raise forms.ValidationError({"path": str(exc)}) from exc
+        return cleaned
 
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(admin.ModelAdmin):
+    form = CheckpointForm
     list_display = ["__str__", "kind", "path", "created_at"]
     list_filter = ["kind"]
     search_fields = ["name", "path", "sha256"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -29,20 +28,6 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name or Path(self.path).name} ({self.kind}, {self.sha256[:8]})"
-
-    def clean(self) -> None:
-        # Imported here: torch is heavy, and the web process needs it only when a file is checked.
-        from explainers.nn.checkpoints import CheckpointError
-        from explainers.nn.classifier import classifier_load
-        from explainers.nn.decoder import decoder_load
-
-        loader = {self.Kind.CLASSIFIER: classifier_load, self.Kind.DECODER: decoder_load}.get(self.kind)
-        if loader is None:
-            raise ValidationError({"kind": f"kind must be classifier or decoder, got {self.kind!r}"})
-        try:
-            loader(self.path)
-        except CheckpointError as exc:
-            raise ValidationError({"path": str(exc)}) from exc
 
 
 class RenderJob(models.Model):

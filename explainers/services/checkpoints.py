@@ -9,8 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
 from explainers.models import Checkpoint
 from explainers.services.errors import RenderError
 
@@ -53,20 +51,23 @@ def _jsonable(value: Any) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else str(value)
 
 
-@transaction.atomic
 def checkpoint_register(*, kind: str, path: Path | str, name: str = "") -> Checkpoint:
-    """Check that ``path`` holds a ``kind`` checkpoint and record it; the same file twice is one row."""
+    """Check that ``path`` holds a ``kind`` checkpoint and record it; the same file twice is one row.
+
+    The file is loaded and hashed before any transaction opens (it may be hundreds of MB), and the row is
+    taken with get_or_create on the unique (path, sha256), so two registrations racing make one row.
+    """
     path = Path(path).expanduser().resolve()
     config, metrics = checkpoint_read(kind=kind, path=path)
     sha256 = file_sha256(path)
-    existing = Checkpoint.objects.filter(path=str(path), sha256=sha256).first()
-    if existing is not None:
-        if existing.kind != kind:
-            raise RenderError(f"{path}: already registered as a {existing.kind}, not a {kind}")
-        return existing
-    return Checkpoint.objects.create(
-        kind=kind, name=name or path.stem, path=str(path), sha256=sha256, config=config, metrics=metrics
+    checkpoint, _ = Checkpoint.objects.get_or_create(
+        path=str(path),
+        sha256=sha256,
+        defaults={"kind": kind, "name": name or path.stem, "config": config, "metrics": metrics},
     )
+    if checkpoint.kind != kind:
+        raise RenderError(f"{path}: already registered as a {checkpoint.kind}, not a {kind}")
+    return checkpoint
 
 
 def checkpoint_network(*, checkpoint: Checkpoint, device: str) -> Any:

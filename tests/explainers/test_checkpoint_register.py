@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 
+from explainers.admin import CheckpointForm
 from explainers.models import Checkpoint
 from explainers.nn.checkpoints import CheckpointError
 from explainers.services import checkpoint_register
@@ -49,8 +49,14 @@ def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
     assert not Checkpoint.objects.exists()
 
 
-def test_clean_reports_a_file_of_the_wrong_kind_on_the_path_field(world: TinyWorld) -> None:
-    checkpoint = Checkpoint(kind="decoder", path=str(world.classifier))
-    with pytest.raises(ValidationError) as caught:
-        checkpoint.clean()
-    assert "expected a 'decoder'" in caught.value.message_dict["path"][0]
+def test_the_admin_form_reports_a_file_of_the_wrong_kind_on_the_path_field(world: TinyWorld) -> None:
+    form = CheckpointForm(data={"kind": "decoder", "name": "", "path": str(world.classifier)})
+    assert not form.is_valid()
+    assert "expected a 'decoder'" in form.errors["path"][0]
+
+
+def test_registering_the_same_file_twice_keeps_one_row(world: TinyWorld) -> None:
+    first = checkpoint_register(kind="classifier", path=world.classifier)
+    again = checkpoint_register(kind="classifier", path=world.classifier, name="other name")
+    assert again.pk == first.pk
+    assert Checkpoint.objects.count() == 1
