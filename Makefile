@@ -50,4 +50,4 @@ bench: venv
 	$(PY) bench/run.py
 
 clean:
-	rm -rf var/demo.sqlite3 var/demo-media var/static
+	rm -rf var/demo.sqlite3 var/demo-media var/demo-work var/static

@@ -1,9 +1,11 @@
-"""The demo study: a bundle drawn with Pillow, so the platform runs end to end with no dataset or model.
+"""The demo study: real renders from small networks trained on synthetic pictures, or a drawn bundle.
 
-Its explanation images are placeholders in the style of each method, built from a hand-made attention
-blob: Grad-CAM shows the input through the blob, (1 - m) + m·x, and PV shows a blurred, posterised
-"reconstruction" through it, (1 - m) + m·y. `demo_bundle` is the one place that picks the bundle, so
-real renders from the explainers app can replace the drawings there.
+By default `demo_bundle` has the explainers app train a classifier and a decoder on a synthetic VOC
+look-alike (about a minute and a half on two CPU cores, the first time; the networks are kept in a work
+folder) and render Grad-CAM and PV images like any study. `drawn=True` draws a placeholder bundle with
+Pillow instead, in a second and without torch: its explanation images only imitate each method's style,
+built from a hand-made attention blob: Grad-CAM shows the input through the blob, (1 - m) + m·x, and PV
+a blurred, posterised "reconstruction" through it, (1 - m) + m·y.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import colorsys
 import json
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -32,6 +35,7 @@ VOC_CLASSES = [
     "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
     "tvmonitor",
 ]  # fmt: skip
+Log = Callable[[str], None]
 N_CORRECT, N_WRONG = 16, 14  # the paper's split of questions where the model was right and wrong
 SIZE = 224
 WHITE = (255, 255, 255)
@@ -50,9 +54,25 @@ PV_INTRO = (
 INTROS = {"gradcam": ("Grad-CAM", GRADCAM_INTRO), "pv": ("Perception Visualization", PV_INTRO)}
 
 
-def demo_bundle(*, directory: Path) -> Path:
-    """Where the demo study comes from. Swap this call for real renders once the explainers app has them."""
-    return demo_bundle_write(directory=directory)
+def demo_bundle(
+    *,
+    directory: Path,
+    drawn: bool = False,
+    budget: str = "quick",
+    work_dir: Path | None = None,
+    log: Log = print,
+) -> Path:
+    """Write the demo bundle into `directory`: rendered by trained networks, or drawn when `drawn`.
+
+    The networks are trained for `budget` (explainers.demo.BUDGETS) on the first run only, and kept in
+    `work_dir` (default var/demo-work).
+    """
+    if drawn:
+        return demo_bundle_write(directory=directory)
+    from explainers.demo import demo_bundle_render
+
+    work_dir = work_dir or Path(settings.BASE_DIR) / "var" / "demo-work"
+    return demo_bundle_render(directory=directory, work_dir=work_dir, budget=budget, slug=DEMO_SLUG, log=log)
 
 
 def demo_bundle_write(*, directory: Path, seed: int = 0) -> Path:
@@ -176,12 +196,17 @@ def _save(image: Image.Image, path: Path) -> str:
 # Setting the demo up
 
 
-def demo_study_ensure() -> tuple[Study, bool]:
+def demo_study_ensure(
+    *, drawn: bool = False, budget: str = "quick", work_dir: Path | None = None, log: Log = print
+) -> tuple[Study, bool]:
     """The open demo study, imported from `demo_bundle` the first time; True when it was just created."""
     study = study_by_slug(slug=DEMO_SLUG)
     if study is None:
         with tempfile.TemporaryDirectory(prefix="demo-bundle-") as scratch:
-            return study_import_bundle(directory=demo_bundle(directory=Path(scratch)), open_study=True), True
+            bundle = demo_bundle(
+                directory=Path(scratch), drawn=drawn, budget=budget, work_dir=work_dir, log=log
+            )
+            return study_import_bundle(directory=bundle, open_study=True), True
     if not study.is_open:
         study_open(study=study)
     return study, False

@@ -84,7 +84,7 @@ class LossTerms(NamedTuple):
     total: Tensor  # the weighted sum that is minimised
     mse: Tensor  # mean over pixels of (y - x)^2
     ssim_loss: Tensor  # 1 - SSIM(y, x)
-    dsim: Tensor  # mean over elements of (E(y) - z)^2
+    dsim: Tensor  # mean over elements of (E(y) - z)^2; NaN when its weight is 0 (not computed)
 
 
 class PerceptionLoss(nn.Module):
@@ -107,7 +107,9 @@ class PerceptionLoss(nn.Module):
         with torch.autocast(y.device.type, enabled=False):  # SSIM's small differences need float32
             mse = F.mse_loss(y.float(), x.float())
             ssim_loss = 1 - ssim(y.float(), x.float())
-        with torch.set_grad_enabled(torch.is_grad_enabled() and self.weights.dsim > 0):
-            dsim = F.mse_loss(self.encode(y).float(), z.float())
         w = self.weights
-        return LossTerms(w.mse * mse + w.ssim * ssim_loss + w.dsim * dsim, mse, ssim_loss, dsim)
+        total = w.mse * mse + w.ssim * ssim_loss
+        if w.dsim == 0:  # E(y) costs a pass of E; not worth it for a term that does not count
+            return LossTerms(total, mse, ssim_loss, torch.full((), math.nan, device=y.device))
+        dsim = F.mse_loss(self.encode(y).float(), z.float())
+        return LossTerms(total + w.dsim * dsim, mse, ssim_loss, dsim)

@@ -59,6 +59,22 @@ class Explanation:
     gradcam: Tensor  # (B, 3, H, W) the survey's Grad-CAM images, (1 - m) + m * x
 
 
+def top_class_attention(model: Classifier, images: Tensor) -> tuple[Tensor, Tensor]:
+    """Posteriors (B, C) and how much of each picture the top class's Grad-CAM mask shows, (B,) in [0, 1].
+
+    The share is the mask's mean at the input's size, as ``explain`` renders it: 0 means the survey's
+    Grad-CAM and PV images would be all white. One pass of E, and a backward pass through the head only.
+    """
+    gradients_allowed("top_class_attention")
+    with eval_mode(model):
+        with torch.no_grad():
+            z = model.encode(images)  # (B, K, H/32, W/32)
+        gradients, logits, _ = grad_cam_from_features(model.head, z)
+        with torch.inference_mode():
+            masks = cam_from_gradients(z, gradients, tuple(images.shape[-2:]))  # (B, H, W)
+            return torch.sigmoid(logits), masks.flatten(1).mean(1)  # (B, H*W) -> (B,)
+
+
 def explain(
     model: Classifier, decoder: Decoder, images: Tensor, classes: Tensor | None = None
 ) -> Explanation:

@@ -11,9 +11,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.optim.lr_scheduler import LRScheduler, OneCycleLR
+from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from explainers.nn.classifier import Classifier, classifier_save
+from explainers.nn.data import data_loader
 from explainers.nn.decoder import Decoder, decoder_save
 from explainers.nn.labels import VOC_CLASSES
 from explainers.nn.losses import LossWeights, PerceptionLoss, ssim
@@ -37,8 +40,11 @@ def autocast(device: torch.device) -> AbstractContextManager:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
 
 
-def images_of(batch: Tensor | tuple | list) -> Tensor:
-    """The images of a batch from either dataset: VOC gives (images, targets), a folder just images."""
+def images_of(batch: Tensor | tuple | list | dict) -> Tensor:
+    """The images of a batch from any dataset: VOC gives (images, targets), a folder just images, and
+    ``EncodedImages`` {"image": images, "z": features}."""
+    if isinstance(batch, dict):
+        return batch["image"]
     return batch[0] if isinstance(batch, tuple | list) else batch
 
 
@@ -72,15 +78,33 @@ def classifier_evaluate(model: Classifier, loader: Iterable) -> Metrics:
     return {"ap": ap, "map": mean_ap, "loss": float(F.binary_cross_entropy_with_logits(logits, target))}
 
 
-def classifier_optimizer(model: Classifier, lr: float) -> torch.optim.Optimizer:
-    """Adam; the new head learns ten times faster than the pretrained backbone."""
+def classifier_optimizer(model: Classifier, lr: float, head_lr_factor: float = 10) -> torch.optim.Optimizer:
+    """Adam; by default the new head learns ten times faster than the pretrained backbone."""
     head = list(model.fc.parameters())
     backbone = [p for name, p in model.named_parameters() if not name.startswith("fc.")]
-    return torch.optim.Adam([{"params": backbone, "lr": lr}, {"params": head, "lr": 10 * lr}])
+    return torch.optim.Adam([{"params": backbone, "lr": lr}, {"params": head, "lr": head_lr_factor * lr}])
+
+
+def one_cycle_schedule(
+    optimizer: torch.optim.Optimizer, *, epochs: int, steps: int, resume: dict[str, Any] | None
+) -> OneCycleLR:
+    """Warm up to each group's learning rate for a fifth of the run, then anneal to almost zero.
+
+    A short run from scratch gains most from it. The schedule spans one whole run, so it cannot resume one.
+    """
+    if resume is not None:
+        raise ValueError("a one-cycle schedule spans a whole run and cannot resume one; train without it")
+    peaks = [group["lr"] for group in optimizer.param_groups]
+    return OneCycleLR(optimizer, max_lr=peaks, total_steps=max(1, epochs * steps), pct_start=0.2)
 
 
 def classifier_epoch(
-    model: Classifier, loader: Iterable, optimizer: torch.optim.Optimizer, desc: str, progress: bool
+    model: Classifier,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    desc: str,
+    progress: bool,
+    schedule: LRScheduler | None = None,
 ) -> float:
     device, total, count = model_device(model), 0.0, 0
     model.train()
@@ -92,6 +116,8 @@ def classifier_epoch(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if schedule is not None:
+            schedule.step()
         total, count = total + loss.item() * len(images), count + len(images)
         bar.set_postfix(bce=f"{loss.item():.4f}")
     return total / max(count, 1)
@@ -104,6 +130,8 @@ def train_classifier(
     *,
     epochs: int,
     lr: float = 1e-4,
+    head_lr_factor: float = 10,
+    one_cycle: bool = False,
     out: Path | str | None = None,
     resume: dict[str, Any] | None = None,
     progress: bool = True,
@@ -112,13 +140,19 @@ def train_classifier(
     """BCE transfer learning; after each epoch, val AP/mAP are logged and the checkpoint is rewritten.
 
     ``resume`` is a loaded checkpoint dict (its ``optimizer`` and ``epoch``); the model holds its weights.
+    ``one_cycle`` schedules the learning rates (see ``one_cycle_schedule``) instead of keeping them.
     """
-    optimizer = classifier_optimizer(model, lr)
+    optimizer = classifier_optimizer(model, lr, head_lr_factor)
+    schedule = (
+        one_cycle_schedule(optimizer, epochs=epochs, steps=len(train_loader), resume=resume)
+        if one_cycle
+        else None
+    )
     start = epoch_resume(optimizer, resume)
     history = []
     for epoch in range(start + 1, epochs + 1):
         train_loss = classifier_epoch(
-            model, train_loader, optimizer, f"classifier {epoch}/{epochs}", progress
+            model, train_loader, optimizer, f"classifier {epoch}/{epochs}", progress, schedule
         )
         metrics = {"epoch": epoch, "train_loss": train_loss, **classifier_evaluate(model, val_loader)}
         log(f"epoch {epoch}: BCE {train_loss:.4f}, val BCE {metrics['loss']:.4f}, mAP {metrics['map']:.4f}")
@@ -169,11 +203,13 @@ def decoder_step(
     loss: PerceptionLoss,
     x: Tensor,
     optimizer: torch.optim.Optimizer,
+    z: Tensor | None = None,
 ) -> dict[str, float]:
-    """One step: z = E(x) once, without a graph; y = D(z); the loss reaches D through E(y)."""
+    """One step: z = E(x) once, without a graph (unless given); y = D(z); the loss reaches D through E(y)."""
     device = x.device
-    with torch.no_grad(), autocast(device):
-        z = classifier.encode(x)
+    if z is None:
+        with torch.no_grad(), autocast(device):
+            z = classifier.encode(x)
     with autocast(device):
         terms = loss(decoder(z), x, z)
     optimizer.zero_grad(set_to_none=True)
@@ -191,16 +227,25 @@ def train_decoder(
     epochs: int,
     lr: float = 1e-4,
     weights: LossWeights | None = None,
+    one_cycle: bool = False,
     out: Path | str | None = None,
     resume: dict[str, Any] | None = None,
     progress: bool = True,
     log: Log = print,
 ) -> list[Metrics]:
-    """Train D against a frozen E with Adam; after each epoch, log val metrics and rewrite the checkpoint."""
+    """Train D against a frozen E with Adam; after each epoch, log val metrics and rewrite the checkpoint.
+
+    Batches from ``EncodedImages`` bring their z. ``one_cycle`` as for ``train_classifier``.
+    """
     classifier.eval().requires_grad_(False)  # frozen, but still differentiable with respect to its input
     device = model_device(decoder)
     loss = PerceptionLoss(classifier, weights)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
+    schedule = (
+        one_cycle_schedule(optimizer, epochs=epochs, steps=len(train_loader), resume=resume)
+        if one_cycle
+        else None
+    )
     start = epoch_resume(optimizer, resume)
     history = []
     for epoch in range(start + 1, epochs + 1):
@@ -209,7 +254,10 @@ def train_decoder(
         bar = tqdm(train_loader, desc=f"decoder {epoch}/{epochs}", disable=not progress, leave=False)
         for batch in bar:
             x = images_of(batch).to(device, non_blocking=True)
-            terms = decoder_step(classifier, decoder, loss, x, optimizer)
+            z = batch["z"].to(device, non_blocking=True) if isinstance(batch, dict) else None
+            terms = decoder_step(classifier, decoder, loss, x, optimizer, z)
+            if schedule is not None:
+                schedule.step()
             totals = {name: totals.get(name, 0.0) + value * len(x) for name, value in terms.items()}
             count += len(x)
             bar.set_postfix(loss=f"{terms['total']:.4f}")
@@ -228,3 +276,28 @@ def decoder_summary(metrics: Metrics) -> str:
         f"{metrics['mse']:.4f}, SSIM {metrics['ssim']:.4f}, PSNR {metrics['psnr']:.2f} dB, DSIM "
         f"{metrics['dsim']:.4f}, top-class agreement {metrics['agreement']:.1%}"
     )
+
+
+class EncodedImages(Dataset):
+    """Unaugmented images with their features z = E(x), computed once, as {"image", "z"} items.
+
+    E is frozen while D trains, so z is the same every epoch and ``train_decoder`` need not run E on
+    x again. Everything is held in memory: meant for small sets such as the demo's, not VOC at 224 px.
+    """
+
+    def __init__(self, classifier: Classifier, dataset: Dataset, batch_size: int = 64) -> None:
+        device, images, features = model_device(classifier), [], []
+        classifier.eval()
+        # no_grad, not inference_mode: D's first layer saves z for its backward pass.
+        with torch.no_grad(), autocast(device):
+            for batch in data_loader(dataset, batch_size=batch_size, shuffle=False):
+                x = images_of(batch)
+                images.append(x)
+                features.append(classifier.encode(x.to(device)).float().cpu())
+        self.images, self.features = torch.cat(images), torch.cat(features)  # (N, 3, S, S), (N, K, h, w)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        return {"image": self.images[index], "z": self.features[index]}

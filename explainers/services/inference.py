@@ -16,9 +16,8 @@ from typing import Any
 import torch
 from django.conf import settings
 
-from explainers.nn.classifier import predict
 from explainers.nn.data import VOC_CLASSES, VOCDataset, data_loader
-from explainers.nn.perception import explain
+from explainers.nn.perception import explain, top_class_attention
 from explainers.nn.render import save_png
 from explainers.nn.train import device_pick
 from explainers.services.selection import Prediction
@@ -45,11 +44,12 @@ def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int) -> VO
 def split_predictions(
     *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32
 ) -> list[Prediction]:
-    """The classifier's top class and its posterior for every image of the split, in order."""
+    """The classifier's top class, its posterior and its Grad-CAM mask's share for every image, in order."""
     predictions: list[Prediction] = []
     for images, _ in data_loader(dataset, batch_size=batch_size, shuffle=False):
-        posteriors, _, tops = predict(classifier, images.to(device))
-        for row, top in zip(posteriors.tolist(), tops.tolist(), strict=True):
+        posteriors, shares = top_class_attention(classifier, images.to(device))
+        tops = posteriors.argmax(dim=1)
+        for row, top, share in zip(posteriors.tolist(), tops.tolist(), shares.tolist(), strict=True):
             index = len(predictions)
             predictions.append(
                 Prediction(
@@ -57,6 +57,7 @@ def split_predictions(
                     labels=tuple(dataset.labels(index)),
                     top=VOC_CLASSES[top],
                     confidence=row[top],
+                    attention=share,
                 )
             )
     return predictions

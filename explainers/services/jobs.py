@@ -224,7 +224,7 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         dataset=dataset,
         device=device,
     )
-    return questions_select(
+    selection = questions_select(
         predictions=predictions,
         classes=VOC_CLASSES,
         n_correct=job.n_correct,
@@ -233,6 +233,9 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         allow_shortfall=job.allow_shortfall,
         split=job.split,
     )
+    if selection.blank:  # the job's note says so too
+        logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
+    return selection
 
 
 @transaction.atomic

@@ -1,7 +1,8 @@
 """A tiny world for render tests: a synthetic VOC split and random-weight resnet18 networks at 64 px.
 
 The classifier's bias makes "aeroplane" its top class for every image, so it is right exactly on the
-images that hold an aeroplane, a fact the tests can read from the annotations.
+images that hold an aeroplane, a fact the tests can read from the annotations. The blind classifier is
+the same with only negative weights on "aeroplane": its Grad-CAM mask is empty on every image.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class TinyWorld:
     classifier: Path
     decoder: Path
     wrong_decoder: Path  # built for resnet50's 2048 channels, so it does not fit the resnet18
+    blind_classifier: Path  # the top class's Grad-CAM mask is empty (all zero) on every image
 
     def right_keys(self) -> set[str]:
         dataset = VOCDataset(self.voc, split="test", image_size=IMAGE_SIZE, include_difficult=True)
@@ -46,10 +48,20 @@ def tiny_world(base: Path) -> TinyWorld:
     with torch.no_grad():
         classifier.fc.bias[VOC_CLASSES.index(FAVOURITE)] += 1000.0
     classifier_save(classifier, base / "classifier.pt", metrics={"map": 0.5, "ap": {"cat": float("nan")}})
+    favourite = VOC_CLASSES.index(FAVOURITE)
+    with torch.no_grad():  # layer4 ends in a ReLU, so negative weights leave no positive evidence
+        classifier.fc.weight[favourite] = -classifier.fc.weight[favourite].abs()
+    classifier_save(classifier, base / "blind_classifier.pt")
     decoder_save(Decoder(DecoderConfig.for_classifier(config, **SMALL_DECODER)), base / "decoder.pt")
     wrong = Decoder(DecoderConfig(in_channels=2048, **SMALL_DECODER))
     decoder_save(wrong, base / "wrong_decoder.pt")
-    return TinyWorld(voc, base / "classifier.pt", base / "decoder.pt", base / "wrong_decoder.pt")
+    return TinyWorld(
+        voc,
+        base / "classifier.pt",
+        base / "decoder.pt",
+        base / "wrong_decoder.pt",
+        base / "blind_classifier.pt",
+    )
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str) -> None:

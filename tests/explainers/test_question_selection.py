@@ -89,3 +89,40 @@ def test_images_without_labels_are_never_picked() -> None:
     selection = select([*unlabelled, *predictions(2, 2)], n_correct=2, n_wrong=2)
     assert all(pick.prediction.labels for pick in selection.questions)
     assert selection.example is None
+
+
+def test_images_whose_grad_cam_mask_is_empty_are_never_picked_and_the_note_counts_them() -> None:
+    blank = [
+        Prediction(key=f"b{i:03d}", labels=("dog",), top="cat", confidence=0.6, attention=share)
+        for i, share in enumerate([0.0, 0.0, 0.009])
+    ]
+    pool = [*blank, *predictions(20, 20)]
+
+    first, second = select(pool), select(pool)
+
+    keys = {pick.prediction.key for pick in first.questions} | {first.example.prediction.key}
+    assert not keys & {p.key for p in blank}
+    assert first.blank == 3
+    assert "wrong on 20, leaving out 3 whose Grad-CAM mask is (almost) empty" in first.note
+    assert first.questions == second.questions  # still deterministic
+
+
+def test_a_mask_that_shows_one_cell_of_a_seven_by_seven_map_is_kept() -> None:
+    focused = Prediction(key="f", labels=("dog",), top="cat", confidence=0.6, attention=0.02)
+
+    selection = select([focused], n_correct=0, n_wrong=1)
+
+    assert [pick.prediction.key for pick in selection.questions] == ["f"]
+    assert selection.blank == 0
+    assert "leaving out" not in selection.note
+
+
+def test_a_split_short_of_images_once_empty_masks_are_left_out_says_so() -> None:
+    blank = [
+        Prediction(key=f"b{i}", labels=("dog",), top="cat", confidence=0.6, attention=0.0) for i in range(9)
+    ]
+
+    with pytest.raises(
+        RenderError, match="40 images the model gets right and 5 it gets wrong, leaving out 9 whose"
+    ):
+        select([*blank, *predictions(40, 5)])

@@ -178,6 +178,20 @@ def test_a_split_too_small_for_the_questions_fails_the_job_with_the_reason(
     assert job.study is None and not Study.objects.exists()
 
 
+def test_images_whose_grad_cam_mask_is_empty_are_left_out_and_the_job_says_how_many(
+    world: TinyWorld, networks: tuple, tmp_path: Path, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    blind = checkpoint_register(kind="classifier", path=world.blind_classifier)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = job_create(world, (blind, networks[1]), tmp_path / "out", n_correct=1, n_wrong=1)
+    job.refresh_from_db()
+    assert job.status == "failed"
+    assert job.error == (
+        "the test split has 0 images the model gets right and 0 it gets wrong, leaving out 12 whose "
+        "Grad-CAM mask is (almost) empty; 1 right and 1 wrong were asked for"
+    )
+
+
 def test_a_failed_job_run_again_keeps_its_questions_and_images_and_succeeds(
     world: TinyWorld, networks: tuple, tmp_path: Path, django_capture_on_commit_callbacks: OnCommit
 ) -> None:

@@ -33,6 +33,7 @@ def render_queue() -> None:
 
 
 @pytest.mark.redis
+@pytest.mark.postgres  # the worker thread writes while the test reads: SQLite would lock the table
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("render_queue")
 def test_a_worker_renders_the_jobs_that_the_service_and_render_study_send_through_the_broker(

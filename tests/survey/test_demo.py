@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,8 +23,8 @@ def _demo_setup(*args: str) -> str:
 def test_running_it_twice_keeps_one_open_complete_demo_study_and_one_researcher(settings) -> None:
     settings.DEBUG = True  # as under `make demo`
 
-    first = _demo_setup()
-    second = _demo_setup("--host", "0.0.0.0", "--port", "8123")
+    first = _demo_setup("--drawn")
+    second = _demo_setup("--drawn", "--host", "0.0.0.0", "--port", "8123")
 
     study = Study.objects.get()
     assert (study.slug, study.status) == ("demo", Study.Status.OPEN)
@@ -42,6 +43,28 @@ def test_running_it_twice_keeps_one_open_complete_demo_study_and_one_researcher(
     assert "researcher / researcher (just created)" in first
     assert "http://0.0.0.0:8123/s/demo/" in second
     assert "already there" in second
+
+
+def test_by_default_it_renders_the_study_with_networks_it_trains_once(settings, tmp_path: Path) -> None:
+    settings.DEBUG = True
+    work = tmp_path / "work"  # the tiny budget: networks that learn next to nothing, in seconds
+
+    first = _demo_setup("--budget", "tiny", "--work-dir", str(work))
+    trained = {path: path.stat().st_mtime_ns for path in work.rglob("*.pt")}
+    Study.objects.all().delete()  # so the second run has to render again
+    second = _demo_setup("--budget", "tiny", "--work-dir", str(work))
+
+    study = Study.objects.get()
+    assert study_readiness_problems(study=study) == []
+    assert study.questions.count() == 30
+    assert Explanation.objects.filter(condition__key="gradcam").count() == 30
+    assert Explanation.objects.filter(condition__key="pv").count() == 30
+    assert "Training the demo classifier (first run only" in first
+    assert "Training the demo decoder (first run only" in first
+    assert "Training" not in second
+    assert "Rendering the demo study's explanations" in second
+    assert len(trained) == 2
+    assert {path: path.stat().st_mtime_ns for path in work.rglob("*.pt")} == trained
 
 
 def test_it_reopens_a_closed_demo_study_without_importing_again(settings) -> None:

@@ -1,25 +1,60 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from explainers.demo import BUDGETS
+from explainers.services import RenderError
 from survey.demo import DEMO_RESEARCHER, demo_researcher_ensure, demo_study_ensure
 from survey.services.bundles import BundleError
 from survey.services.studies import StudyNotReady
 
 
 class Command(BaseCommand):
-    help = "Create (or keep) the open demo study and a demo researcher login, then print where to go."
+    help = (
+        "Create (or keep) the open demo study and a demo researcher login, then print where to go. "
+        "The study's explanations are rendered by small networks trained on synthetic pictures the first "
+        "time (about a minute and a half on two CPU cores), or drawn with --drawn."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="host the server listens on (for the URLs)")
         parser.add_argument(
             "--port", type=int, default=8000, help="port the server listens on (for the URLs)"
         )
+        parser.add_argument(
+            "--drawn",
+            action="store_true",
+            help="draw placeholder explanations instead of training networks (a second, no torch)",
+        )
+        parser.add_argument(
+            "--budget",
+            choices=list(BUDGETS),
+            default="quick",
+            help="how long the networks train: tiny (seconds, they learn next to nothing), quick (the "
+            "default, about 1.5 minutes on two CPU cores) or full (tens of CPU minutes, one on a GPU)",
+        )
+        parser.add_argument(
+            "--work-dir",
+            type=Path,
+            default=None,
+            help="where the trained demo networks and their dataset are kept (default var/demo-work)",
+        )
 
-    def handle(self, *args: object, host: str, port: int, **options: object) -> None:
+    def handle(
+        self,
+        *args: object,
+        host: str,
+        port: int,
+        drawn: bool,
+        budget: str,
+        work_dir: Path | None,
+        **options: object,
+    ) -> None:
         try:
-            study, created = demo_study_ensure()
-        except (BundleError, StudyNotReady) as exc:
+            study, created = demo_study_ensure(drawn=drawn, budget=budget, work_dir=work_dir, log=self.say)
+        except (BundleError, StudyNotReady, RenderError) as exc:
             raise CommandError(f"The demo study could not be set up:\n{exc}") from exc
         researcher, new_login = demo_researcher_ensure()
         base = f"http://{host}:{port}"
@@ -33,3 +68,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Log in as {username} / {password} (just created).")
         else:
             self.stdout.write(f"Log in as {username} / {password} (existing account, unless you changed it).")
+
+    def say(self, line: str) -> None:
+        """Progress while the networks train: shown at once, since the first run takes a while."""
+        self.stdout.write(line)
+        self.stdout.flush()

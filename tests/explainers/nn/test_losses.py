@@ -93,3 +93,14 @@ def test_with_a_classifier_dsim_compares_its_encoding_of_y_with_z() -> None:
 
     torch.testing.assert_close(terms.dsim, expected)
     assert list(loss.parameters()) == []
+
+
+def test_with_no_weight_on_dsim_it_never_runs_the_encoder() -> None:
+    def encoder(t: torch.Tensor) -> torch.Tensor:
+        raise AssertionError("E(y) was computed for a term that does not count")
+
+    x, y = torch.full((1, 3, 16, 16), 0.5), torch.full((1, 3, 16, 16), 0.6)
+    terms = PerceptionLoss(encoder, LossWeights(mse=1, ssim=0, dsim=0))(y, x, torch.zeros(1, 1, 4, 4))
+
+    torch.testing.assert_close(terms.total, torch.tensor(0.01))
+    assert terms.dsim.isnan()

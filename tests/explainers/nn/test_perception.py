@@ -5,7 +5,13 @@ import torch
 
 from explainers.nn.classifier import predict
 from explainers.nn.gradcam import grad_cam
-from explainers.nn.perception import explain, heatmap_overlay, masked_input, perception_visualization
+from explainers.nn.perception import (
+    explain,
+    heatmap_overlay,
+    masked_input,
+    perception_visualization,
+    top_class_attention,
+)
 from tests.explainers.nn.builders import images, tiny_classifier, tiny_decoder
 
 MASK = torch.tensor([[[0.0, 1.0], [0.5, 0.25]]])  # (1, 2, 2)
@@ -100,3 +106,25 @@ def test_explain_refuses_to_run_under_inference_mode() -> None:
 
     with torch.inference_mode(), pytest.raises(RuntimeError, match=r"explain .*inference_mode"):
         explain(model, tiny_decoder(model), images(batch=1))
+
+
+def test_the_attention_share_is_the_mean_of_the_mask_explain_renders() -> None:
+    model, x = tiny_classifier(), images(batch=3)
+
+    posteriors, shares = top_class_attention(model, x)
+
+    explanation = explain(model, tiny_decoder(model), x)
+    torch.testing.assert_close(posteriors, explanation.posteriors)
+    torch.testing.assert_close(shares, explanation.masks.mean(dim=(1, 2)))
+
+
+def test_a_top_class_with_only_negative_weights_has_no_attention_at_all() -> None:
+    model, x = tiny_classifier(), images(batch=2)
+    with torch.no_grad():  # layer4 ends in a ReLU, so every term of the class's map is <= 0
+        model.fc.weight[7] = -model.fc.weight[7].abs()
+        model.fc.bias[7] = 1000.0  # class 7 on top however negative its evidence
+
+    posteriors, shares = top_class_attention(model, x)
+
+    assert posteriors.argmax(dim=1).tolist() == [7, 7]
+    assert shares.tolist() == [0.0, 0.0]

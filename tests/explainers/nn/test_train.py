@@ -4,12 +4,14 @@ import math
 
 import pytest
 import torch
+from torch.utils.data import DataLoader, TensorDataset
 
 from explainers.nn.checkpoints import checkpoint_load
 from explainers.nn.data import VOC_CLASSES
 from explainers.nn.decoder import decoder_load
 from explainers.nn.losses import PerceptionLoss
 from explainers.nn.train import (
+    EncodedImages,
     average_precision,
     classifier_epoch,
     classifier_evaluate,
@@ -17,6 +19,8 @@ from explainers.nn.train import (
     decoder_evaluate,
     decoder_step,
     device_pick,
+    one_cycle_schedule,
+    train_classifier,
     train_decoder,
 )
 from tests.explainers.nn.builders import images, tiny_classifier, tiny_decoder
@@ -120,3 +124,55 @@ def test_auto_picks_cuda_only_when_there_is_one() -> None:
 def test_asking_for_cuda_without_one_is_an_error() -> None:
     with pytest.raises(ValueError, match="no usable CUDA"):
         device_pick("cuda")
+
+
+def test_one_cycle_warms_up_to_the_given_rates_then_anneals_to_almost_nothing() -> None:
+    model = tiny_classifier()
+    optimizer = classifier_optimizer(model, lr=1e-3, head_lr_factor=1)
+    schedule = one_cycle_schedule(optimizer, epochs=2, steps=5, resume=None)
+    rates = []
+    for _ in range(10):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+
+    peak = rates.index(max(rates))
+    assert rates[0] < 1e-4 and max(rates) == pytest.approx(1e-3) and rates[-1] < 1e-4
+    assert peak < 3  # the warm-up is a fifth of the run
+    assert rates[: peak + 1] == sorted(rates[: peak + 1])
+    assert rates[peak:] == sorted(rates[peak:], reverse=True)
+
+
+def test_one_cycle_cannot_resume_a_run() -> None:
+    model = tiny_classifier()
+    loader = [(images(batch=2), targets([0], [1]))]
+
+    with pytest.raises(ValueError, match="one-cycle schedule spans a whole run"):
+        train_classifier(model, loader, loader, epochs=2, one_cycle=True, resume={"epoch": 1}, progress=False)
+
+
+def test_encoded_images_hold_each_image_with_its_features() -> None:
+    classifier, x = tiny_classifier(), images(batch=3)
+
+    encoded = EncodedImages(classifier, TensorDataset(x), batch_size=2)
+
+    with torch.no_grad():
+        z = classifier.encode(x)
+    assert len(encoded) == 3
+    torch.testing.assert_close(encoded[2]["image"], x[2])
+    torch.testing.assert_close(encoded[2]["z"], z[2])
+
+
+def test_a_decoder_learns_the_same_from_encoded_images_as_from_the_images() -> None:
+    classifier, x = tiny_classifier(), images(batch=4)
+    plain = DataLoader(TensorDataset(x), batch_size=2)
+    encoded = DataLoader(EncodedImages(classifier, TensorDataset(x)), batch_size=2)
+    decoders = [tiny_decoder(classifier, seed=3), tiny_decoder(classifier, seed=3)]
+
+    for decoder, loader in zip(decoders, (plain, encoded), strict=True):
+        train_decoder(
+            classifier, decoder, loader, plain, epochs=1, lr=1e-2, progress=False, log=lambda line: None
+        )
+
+    for first, second in zip(decoders[0].parameters(), decoders[1].parameters(), strict=True):
+        torch.testing.assert_close(first, second)
