@@ -43,7 +43,7 @@ format: venv
 demo: venv
 	@mkdir -p var/static
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
-	$(DEMO_ENV) $(PY) manage.py demo_setup
+	$(DEMO_ENV) $(PY) manage.py demo_setup --host $(HOST) --port $(PORT)
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 bench: venv
