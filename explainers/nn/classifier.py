@@ -122,13 +122,18 @@ def classifier_save(model: Classifier, path: Path | str, **extra: Any) -> None:
 def classifier_load(path: Path | str, map_location: str | torch.device = "cpu") -> Classifier:
     """Rebuild a classifier from its checkpoint, in eval mode."""
     payload = checkpoint_load(path, kind="classifier", map_location=map_location)
+    return classifier_from_payload(payload, path=path).to(map_location).eval()
+
+
+def classifier_from_payload(payload: dict[str, Any], *, path: Path | str) -> Classifier:
+    """The classifier a loaded checkpoint describes (``path`` only names the file in errors)."""
     try:
         config = ClassifierConfig(**payload["config"])
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid classifier config {payload['config']!r} ({exc})") from exc
     model = Classifier(config)
     state_dict_apply(model, payload["state_dict"], path=path, what=f"a {config.arch} classifier")
-    return model.to(map_location).eval()
+    return model.eval()
 
 
 def predict(model: Classifier, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -16,6 +16,7 @@ from explainers.nn.labels import VOC_CLASSES
 from explainers.nn.synthetic import write_synthetic_voc
 
 __all__ = [
+    "IGNORED",
     "VOC_CLASSES",
     "ImageFolderDataset",
     "VOCDataset",
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IGNORED = -1.0  # target of a class present only as difficult objects: neither positive nor negative
 
 
 def image_to_tensor(pil: Image.Image, size: int | tuple[int, int] | None = None) -> Tensor:
@@ -95,10 +97,11 @@ def voc_layout_check(root: Path, split: str) -> Path:
 
 
 class VOCDataset(Dataset):
-    """PASCAL VOC as image-level multi-label data: (image (3, S, S) in [0, 1], multi-hot (20,) float).
+    """PASCAL VOC as image-level multi-label data: (image (3, S, S) in [0, 1], target (20,) float).
 
-    An image is labelled with every class that has an object in it. Objects marked difficult count only
-    with ``include_difficult``.
+    The target is 1 for every class with an object in the image and 0 for the others. Without
+    ``include_difficult``, a class whose only objects are difficult is ``IGNORED`` (-1), as VOC's own
+    protocol ignores them: the loss and AP leave such entries out rather than count them as absent.
     """
 
     def __init__(
@@ -117,11 +120,12 @@ class VOCDataset(Dataset):
         self.targets = torch.stack([self.target(image_id) for image_id in self.ids]) if self.ids else None
 
     def target(self, image_id: str) -> Tensor:
-        annotation = self.root / "Annotations" / f"{image_id}.xml"
-        names = {
-            name for name, difficult in voc_objects(annotation) if self.include_difficult or not difficult
-        }
-        return torch.tensor([float(name in names) for name in VOC_CLASSES])
+        objects = voc_objects(self.root / "Annotations" / f"{image_id}.xml")
+        present = {name for name, difficult in objects if self.include_difficult or not difficult}
+        difficult_only = {name for name, _ in objects} - present
+        return torch.tensor(
+            [1.0 if name in present else IGNORED if name in difficult_only else 0.0 for name in VOC_CLASSES]
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -130,7 +134,7 @@ class VOCDataset(Dataset):
         return self.root / "JPEGImages" / f"{self.ids[index]}.jpg"
 
     def labels(self, index: int) -> list[str]:
-        return [name for name, on in zip(VOC_CLASSES, self.targets[index].tolist(), strict=True) if on]
+        return [name for name, on in zip(VOC_CLASSES, self.targets[index].tolist(), strict=True) if on > 0]
 
     def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         with Image.open(self.image_path(index)) as image:

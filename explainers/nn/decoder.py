@@ -99,10 +99,15 @@ def decoder_save(decoder: Decoder, path: Path | str, **extra: Any) -> None:
 def decoder_load(path: Path | str, map_location: str | torch.device = "cpu") -> Decoder:
     """Rebuild a decoder from its checkpoint, in eval mode."""
     payload = checkpoint_load(path, kind="decoder", map_location=map_location)
+    return decoder_from_payload(payload, path=path).to(map_location).eval()
+
+
+def decoder_from_payload(payload: dict[str, Any], *, path: Path | str) -> Decoder:
+    """The decoder a loaded checkpoint describes (``path`` only names the file in errors)."""
     try:
         config = DecoderConfig(**payload["config"])
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{path}: invalid decoder config {payload['config']!r} ({exc})") from exc
     decoder = Decoder(config)
     state_dict_apply(decoder, payload["state_dict"], path=path, what=f"a decoder with {config}")
-    return decoder.to(map_location).eval()
+    return decoder.eval()

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.amp import GradScaler
 from torch.optim.lr_scheduler import LRScheduler, OneCycleLR
 from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from explainers.nn.classifier import Classifier, classifier_save
-from explainers.nn.data import data_loader
+from explainers.nn.data import IGNORED, data_loader
 from explainers.nn.decoder import Decoder, decoder_save
 from explainers.nn.labels import VOC_CLASSES
 from explainers.nn.losses import LossWeights, PerceptionLoss, ssim
@@ -35,9 +37,33 @@ def device_pick(name: str = "auto") -> torch.device:
     return device
 
 
+def amp_dtype(device: torch.device, bf16_supported: bool) -> torch.dtype | None:
+    """Mixed precision's type: bf16 on CUDA if the GPU has it, else fp16; None (full precision) elsewhere."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if bf16_supported else torch.float16
+
+
+def device_amp_dtype(device: torch.device) -> torch.dtype | None:
+    return amp_dtype(device, device.type == "cuda" and torch.cuda.is_bf16_supported())
+
+
 def autocast(device: torch.device) -> AbstractContextManager:
-    """bf16 mixed precision on CUDA; full precision elsewhere."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+    """Mixed precision on CUDA (see ``amp_dtype``); full precision elsewhere."""
+    dtype = device_amp_dtype(device)
+    return torch.autocast(device.type, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+
+
+def grad_scaler(device: torch.device) -> GradScaler:
+    """fp16 gradients underflow without loss scaling; bf16 and fp32 need none (the scaler passes through)."""
+    return GradScaler(device.type, enabled=device_amp_dtype(device) == torch.float16)
+
+
+def optimizer_step(loss: Tensor, optimizer: torch.optim.Optimizer, scaler: GradScaler) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def images_of(batch: Tensor | tuple | list | dict) -> Tensor:
@@ -52,8 +78,22 @@ def model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def average_precision(scores: Tensor, positives: Tensor) -> float:
-    """Area under the precision-recall curve: mean precision at each positive; NaN with no positives."""
+def masked_bce(logits: Tensor, target: Tensor) -> Tensor:
+    """Mean BCE over the entries that count: those ``IGNORED`` (difficult objects only) are left out."""
+    counted = (target != IGNORED).float()
+    total = F.binary_cross_entropy_with_logits(logits, target.clamp_min(0), weight=counted, reduction="sum")
+    return total / counted.sum().clamp_min(1)
+
+
+def average_precision(scores: Tensor, positives: Tensor, counted: Tensor | None = None) -> float:
+    """Non-interpolated AP: the mean of the precision at the rank of each positive; NaN with no positives.
+
+    This is scikit-learn's ``average_precision_score`` (with ties broken by order), not VOC's: VOC2007
+    averages an 11-point interpolated precision and VOC2010+ the monotone envelope of the curve, both a
+    little higher. Entries where ``counted`` is False (difficult objects) take no part, as in VOC.
+    """
+    if counted is not None:
+        scores, positives = scores[counted], positives[counted]
     if not positives.any():
         return math.nan
     order = scores.argsort(descending=True, stable=True)
@@ -62,20 +102,47 @@ def average_precision(scores: Tensor, positives: Tensor) -> float:
     return float((precision * hits).sum() / hits.sum())
 
 
-def classifier_evaluate(model: Classifier, loader: Iterable) -> Metrics:
-    """Per-class AP ({class: AP}, NaN for a class never present), mAP over the others, and the BCE."""
-    device = model_device(model)
+def class_names_of(model: Classifier, names: Sequence[str] | None) -> Sequence[str]:
+    """The names of the model's classes: those given, else VOC's for a 20-class model, else class_<k>."""
+    count = model.config.num_classes
+    if names is None:
+        names = VOC_CLASSES if count == len(VOC_CLASSES) else [f"class_{k}" for k in range(count)]
+    if len(names) != count:
+        raise ValueError(f"{len(names)} class names given for a classifier with {count} classes")
+    return names
+
+
+def classifier_scores(model: Classifier, images: Tensor) -> Tensor:
+    """Logits in float32: only E runs in mixed precision, since bf16 logits (about 3 significant
+    digits) tie, and tied scores make AP depend on the order of the dataset."""
+    with autocast(images.device):
+        z = model.encode(images)
+    return model.head(z.float())
+
+
+def classifier_evaluate(
+    model: Classifier, loader: Iterable, class_names: Sequence[str] | None = None
+) -> Metrics:
+    """Per-class AP ({class: AP}, NaN for a class never present), mAP over the others, and the BCE.
+
+    AP is non-interpolated (see ``average_precision``); targets ``IGNORED`` count in neither AP nor BCE.
+    """
+    device, names = model_device(model), class_names_of(model, class_names)
     scores, targets = [], []
     model.eval()
-    with torch.inference_mode(), autocast(device):
+    with torch.inference_mode():
         for images, target in loader:
-            scores.append(model(images.to(device)).float().cpu())
+            scores.append(classifier_scores(model, images.to(device)).cpu())
             targets.append(target)
     logits, target = torch.cat(scores), torch.cat(targets)
-    ap = {name: average_precision(logits[:, k], target[:, k] > 0.5) for k, name in enumerate(VOC_CLASSES)}
+    counted = target != IGNORED
+    ap = {
+        name: average_precision(logits[:, k], target[:, k] > 0.5, counted[:, k])
+        for k, name in enumerate(names)
+    }
     present = [value for value in ap.values() if not math.isnan(value)]
     mean_ap = sum(present) / len(present) if present else math.nan
-    return {"ap": ap, "map": mean_ap, "loss": float(F.binary_cross_entropy_with_logits(logits, target))}
+    return {"ap": ap, "map": mean_ap, "loss": float(masked_bce(logits, target))}
 
 
 def classifier_optimizer(model: Classifier, lr: float, head_lr_factor: float = 10) -> torch.optim.Optimizer:
@@ -105,17 +172,17 @@ def classifier_epoch(
     desc: str,
     progress: bool,
     schedule: LRScheduler | None = None,
+    scaler: GradScaler | None = None,
 ) -> float:
     device, total, count = model_device(model), 0.0, 0
+    scaler = scaler or grad_scaler(device)
     model.train()
     bar = tqdm(loader, desc=desc, disable=not progress, leave=False)
     for images, targets in bar:
         with autocast(device):
             logits = model(images.to(device, non_blocking=True))
-        loss = F.binary_cross_entropy_with_logits(logits.float(), targets.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        loss = masked_bce(logits.float(), targets.to(device))
+        optimizer_step(loss, optimizer, scaler)
         if schedule is not None:
             schedule.step()
         total, count = total + loss.item() * len(images), count + len(images)
@@ -132,6 +199,8 @@ def train_classifier(
     lr: float = 1e-4,
     head_lr_factor: float = 10,
     one_cycle: bool = False,
+    class_names: Sequence[str] | None = None,
+    settings: dict[str, Any] | None = None,
     out: Path | str | None = None,
     resume: dict[str, Any] | None = None,
     progress: bool = True,
@@ -141,6 +210,7 @@ def train_classifier(
 
     ``resume`` is a loaded checkpoint dict (its ``optimizer`` and ``epoch``); the model holds its weights.
     ``one_cycle`` schedules the learning rates (see ``one_cycle_schedule``) instead of keeping them.
+    The checkpoint's ``train`` dict records the settings, with ``settings`` (e.g. the split) added.
     """
     optimizer = classifier_optimizer(model, lr, head_lr_factor)
     schedule = (
@@ -148,26 +218,67 @@ def train_classifier(
         if one_cycle
         else None
     )
-    start = epoch_resume(optimizer, resume)
+    train = train_settings(
+        train_loader,
+        lr=lr,
+        head_lr_factor=head_lr_factor,
+        epochs=epochs,
+        one_cycle=one_cycle,
+        **(settings or {}),
+    )
+    start, scaler = epoch_resume(optimizer, resume, train, log), grad_scaler(model_device(model))
     history = []
     for epoch in range(start + 1, epochs + 1):
-        train_loss = classifier_epoch(
-            model, train_loader, optimizer, f"classifier {epoch}/{epochs}", progress, schedule
-        )
-        metrics = {"epoch": epoch, "train_loss": train_loss, **classifier_evaluate(model, val_loader)}
+        desc = f"classifier {epoch}/{epochs}"
+        train_loss = classifier_epoch(model, train_loader, optimizer, desc, progress, schedule, scaler)
+        metrics = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            **classifier_evaluate(model, val_loader, class_names),
+        }
         log(f"epoch {epoch}: BCE {train_loss:.4f}, val BCE {metrics['loss']:.4f}, mAP {metrics['map']:.4f}")
         if out is not None:
-            classifier_save(model, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict())
+            classifier_save(
+                model, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict(), train=train
+            )
         history.append(metrics)
     return history
 
 
-def epoch_resume(optimizer: torch.optim.Optimizer, resume: dict[str, Any] | None) -> int:
-    """The last finished epoch of a resumed run (0 for a fresh one), with the optimizer's state restored."""
+def train_settings(loader: Iterable, **settings: Any) -> dict[str, Any]:
+    """What a checkpoint records of its training: the given settings, the batch size and the data's folder."""
+    dataset = getattr(loader, "dataset", None)
+    dataset = getattr(dataset, "dataset", dataset)  # a Subset's underlying dataset
+    root = getattr(dataset, "root", None)
+    found = {"batch_size": getattr(loader, "batch_size", None), "data": str(root) if root else None}
+    return {**found, **settings}
+
+
+RESUME_CHECKED = ("lr", "head_lr_factor", "loss_weights")  # settings a resumed run may change, with a warning
+
+
+def epoch_resume(
+    optimizer: torch.optim.Optimizer,
+    resume: dict[str, Any] | None,
+    train: dict[str, Any] | None = None,
+    log: Log = print,
+) -> int:
+    """The last finished epoch of a resumed run (0 for a fresh one), with the optimizer's state restored.
+
+    The saved state carries the old learning rates; the ones asked for now win, with a warning when they
+    (or the loss weights) differ from those the checkpoint records.
+    """
     if resume is None:
         return 0
+    rates = [group["lr"] for group in optimizer.param_groups]
     if "optimizer" in resume:
         optimizer.load_state_dict(resume["optimizer"])
+    for group, rate in zip(optimizer.param_groups, rates, strict=True):
+        group["lr"] = rate
+    before, now = resume.get("train") or {}, train or {}
+    for key in RESUME_CHECKED:
+        if key in before and key in now and before[key] != now[key]:
+            log(f"warning: resuming with {key} {now[key]}, but the checkpoint trained with {before[key]}")
     return int(resume.get("epoch", 0))
 
 
@@ -204,6 +315,7 @@ def decoder_step(
     x: Tensor,
     optimizer: torch.optim.Optimizer,
     z: Tensor | None = None,
+    scaler: GradScaler | None = None,
 ) -> dict[str, float]:
     """One step: z = E(x) once, without a graph (unless given); y = D(z); the loss reaches D through E(y)."""
     device = x.device
@@ -212,9 +324,7 @@ def decoder_step(
             z = classifier.encode(x)
     with autocast(device):
         terms = loss(decoder(z), x, z)
-    optimizer.zero_grad(set_to_none=True)
-    terms.total.backward()
-    optimizer.step()
+    optimizer_step(terms.total, optimizer, scaler or grad_scaler(device))
     return {name: float(value.detach()) for name, value in terms._asdict().items()}
 
 
@@ -228,6 +338,7 @@ def train_decoder(
     lr: float = 1e-4,
     weights: LossWeights | None = None,
     one_cycle: bool = False,
+    settings: dict[str, Any] | None = None,
     out: Path | str | None = None,
     resume: dict[str, Any] | None = None,
     progress: bool = True,
@@ -235,10 +346,10 @@ def train_decoder(
 ) -> list[Metrics]:
     """Train D against a frozen E with Adam; after each epoch, log val metrics and rewrite the checkpoint.
 
-    Batches from ``EncodedImages`` bring their z. ``one_cycle`` as for ``train_classifier``.
+    Batches from ``EncodedImages`` bring their z. ``one_cycle``, ``settings`` and ``resume`` as for
+    ``train_classifier``.
     """
     classifier.eval().requires_grad_(False)  # frozen, but still differentiable with respect to its input
-    device = model_device(decoder)
     loss = PerceptionLoss(classifier, weights)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
     schedule = (
@@ -246,28 +357,59 @@ def train_decoder(
         if one_cycle
         else None
     )
-    start = epoch_resume(optimizer, resume)
+    train = train_settings(
+        train_loader,
+        lr=lr,
+        loss_weights=asdict(loss.weights),
+        epochs=epochs,
+        one_cycle=one_cycle,
+        **(settings or {}),
+    )
+    start, scaler = epoch_resume(optimizer, resume, train, log), grad_scaler(model_device(decoder))
     history = []
     for epoch in range(start + 1, epochs + 1):
-        decoder.train()
-        totals, count = {}, 0
-        bar = tqdm(train_loader, desc=f"decoder {epoch}/{epochs}", disable=not progress, leave=False)
-        for batch in bar:
-            x = images_of(batch).to(device, non_blocking=True)
-            z = batch["z"].to(device, non_blocking=True) if isinstance(batch, dict) else None
-            terms = decoder_step(classifier, decoder, loss, x, optimizer, z)
-            if schedule is not None:
-                schedule.step()
-            totals = {name: totals.get(name, 0.0) + value * len(x) for name, value in terms.items()}
-            count += len(x)
-            bar.set_postfix(loss=f"{terms['total']:.4f}")
-        metrics = {"epoch": epoch, **{f"train_{k}": v / max(count, 1) for k, v in totals.items()}}
+        desc = f"decoder {epoch}/{epochs}"
+        metrics = {
+            "epoch": epoch,
+            **decoder_epoch(
+                classifier, decoder, loss, train_loader, optimizer, desc, progress, schedule, scaler
+            ),
+        }
         metrics.update(decoder_evaluate(classifier, decoder, val_loader))
         log(decoder_summary(metrics))
         if out is not None:
-            decoder_save(decoder, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict())
+            decoder_save(
+                decoder, out, epoch=epoch, metrics=metrics, optimizer=optimizer.state_dict(), train=train
+            )
         history.append(metrics)
     return history
+
+
+def decoder_epoch(
+    classifier: Classifier,
+    decoder: Decoder,
+    loss: PerceptionLoss,
+    loader: Iterable,
+    optimizer: torch.optim.Optimizer,
+    desc: str,
+    progress: bool,
+    schedule: LRScheduler | None = None,
+    scaler: GradScaler | None = None,
+) -> dict[str, float]:
+    """One pass over ``loader``; the mean of each loss term, as ``train_<term>``."""
+    device, totals, count = model_device(decoder), {}, 0
+    decoder.train()
+    bar = tqdm(loader, desc=desc, disable=not progress, leave=False)
+    for batch in bar:
+        x = images_of(batch).to(device, non_blocking=True)
+        z = batch["z"].to(device, non_blocking=True) if isinstance(batch, dict) else None
+        terms = decoder_step(classifier, decoder, loss, x, optimizer, z, scaler)
+        if schedule is not None:
+            schedule.step()
+        totals = {name: totals.get(name, 0.0) + value * len(x) for name, value in terms.items()}
+        count += len(x)
+        bar.set_postfix(loss=f"{terms['total']:.4f}")
+    return {f"train_{name}": total / max(count, 1) for name, total in totals.items()}
 
 
 def decoder_summary(metrics: Metrics) -> str:

@@ -26,14 +26,14 @@ def file_sha256(path: Path) -> str:
 def checkpoint_read(*, kind: str, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """Load the file as a ``kind`` network (raising CheckpointError otherwise): its config and metrics."""
     from explainers.nn.checkpoints import checkpoint_load
-    from explainers.nn.classifier import classifier_load
-    from explainers.nn.decoder import decoder_load
+    from explainers.nn.classifier import classifier_from_payload
+    from explainers.nn.decoder import decoder_from_payload
 
     if kind not in Checkpoint.Kind.values:
         raise RenderError(f"checkpoint kind must be classifier or decoder, got {kind!r}")
-    model = {"classifier": classifier_load, "decoder": decoder_load}[kind](path)
-    # The loader validated the file; its extras (metrics, epoch) are read from the same payload format.
     payload = checkpoint_load(path, kind=kind)
+    # Building the network is what proves the file holds one; the metrics come from the same read.
+    model = {"classifier": classifier_from_payload, "decoder": decoder_from_payload}[kind](payload, path=path)
     metrics = payload.get("metrics") if isinstance(payload.get("metrics"), dict) else {}
     return asdict(model.config), _jsonable(metrics)
 

@@ -12,12 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from explainers.nn.classifier import ClassifierConfig, classifier_build, classifier_save
 from explainers.nn.data import VOC_CLASSES, VOCDataset, write_synthetic_voc
 from explainers.nn.decoder import Decoder, DecoderConfig, decoder_save
+from explainers.services import checkpoint_register, render_job_create
+
+if TYPE_CHECKING:
+    from explainers.models import RenderJob
 
 IMAGE_SIZE = 64
 FAVOURITE = "aeroplane"
@@ -61,6 +66,17 @@ def tiny_world(base: Path) -> TinyWorld:
         base / "decoder.pt",
         base / "wrong_decoder.pt",
         base / "blind_classifier.pt",
+    )
+
+
+def tiny_job_create(world: TinyWorld, *, output_dir: Path, **extra: object) -> RenderJob:
+    """A render job over the tiny world's networks and split: one right and two wrong questions by default."""
+    arguments = {"slug": "tiny", "n_correct": 1, "n_wrong": 2, "output_dir": output_dir}
+    return render_job_create(
+        classifier=checkpoint_register(kind="classifier", path=world.classifier),
+        decoder=checkpoint_register(kind="decoder", path=world.decoder),
+        dataset_root=world.voc,
+        **{**arguments, **extra},
     )
 
 

@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 
 from explainers.models import Checkpoint, RenderJob
-from explainers.services import checkpoint_register, render_job_create, render_job_fail
-from tests.explainers.helpers import TinyWorld, tiny_world
+from explainers.services import render_job_fail
+from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
@@ -27,15 +27,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
 
 def failed_job(world: TinyWorld, out: Path, on_commit: OnCommit) -> RenderJob:
     with on_commit(execute=False):
-        job = render_job_create(
-            slug="tiny",
-            classifier=checkpoint_register(kind="classifier", path=world.classifier),
-            decoder=checkpoint_register(kind="decoder", path=world.decoder),
-            dataset_root=world.voc,
-            n_correct=1,
-            n_wrong=2,
-            output_dir=out,
-        )
+        job = tiny_job_create(world, output_dir=out)
     render_job_fail(job_id=job.pk, error="WorkerLostError: the worker went away")
     return job
 

@@ -10,8 +10,7 @@ from django.db import OperationalError
 
 from explainers import services, tasks
 from explainers.models import RenderedImage, RenderJob
-from explainers.services import checkpoint_register, render_job_create
-from tests.explainers.helpers import TinyWorld, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
@@ -24,16 +23,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
 
 def job_planned(world: TinyWorld, out: Path, on_commit: OnCommit, *, run: bool = False) -> RenderJob:
     with on_commit(execute=run):
-        job = render_job_create(
-            slug="tiny",
-            classifier=checkpoint_register(kind="classifier", path=world.classifier),
-            decoder=checkpoint_register(kind="decoder", path=world.decoder),
-            dataset_root=world.voc,
-            n_correct=1,
-            n_wrong=2,
-            chunk_size=2,
-            output_dir=out,
-        )
+        job = tiny_job_create(world, output_dir=out, chunk_size=2)
     job.refresh_from_db()
     return job
 

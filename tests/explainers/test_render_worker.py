@@ -16,8 +16,7 @@ from django.core.management import call_command
 import explainers.tasks  # noqa: F401  (registers the tasks before the worker starts)
 from config.celery import app
 from explainers.models import RenderJob
-from explainers.services import checkpoint_register, render_job_create
-from tests.explainers.helpers import TinyWorld, tiny_world, wait_until
+from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world, wait_until
 
 
 @pytest.fixture(scope="session")
@@ -41,16 +40,7 @@ def test_a_worker_renders_the_jobs_that_the_service_and_render_study_send_throug
 ) -> None:
     stdout = io.StringIO()
     with start_worker(app, queues=["render"], perform_ping_check=False, pool="solo", shutdown_timeout=30):
-        job = render_job_create(
-            slug="through-redis",
-            classifier=checkpoint_register(kind="classifier", path=world.classifier),
-            decoder=checkpoint_register(kind="decoder", path=world.decoder),
-            dataset_root=world.voc,
-            n_correct=1,
-            n_wrong=2,
-            chunk_size=2,
-            output_dir=tmp_path / "service",
-        )
+        job = tiny_job_create(world, output_dir=tmp_path / "service", slug="through-redis", chunk_size=2)
         wait_until(lambda: RenderJob.objects.get(pk=job.pk).is_finished, timeout=90, what="the render job")
         call_command(
             "render_study",

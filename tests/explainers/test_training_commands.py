@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
 import pytest
-import torch
 from django.core.management import CommandError, call_command
 
 from explainers.nn.checkpoints import checkpoint_load
@@ -16,17 +14,8 @@ from explainers.nn.data import VOCDataset
 from explainers.nn.decoder import decoder_load
 from explainers.nn.perception import explain
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("training_commands")]
+pytestmark = pytest.mark.slow
 TINY = {"batch_size": 4, "epochs": 1, "workers": 0, "no_progress": True}
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """The suite runs as two workers on two cores; more intra-op threads would only wait on each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def run(name: str, *args: str, **options: object) -> str:

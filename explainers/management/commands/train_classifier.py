@@ -9,7 +9,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from explainers.nn.checkpoints import checkpoint_load
-from explainers.nn.classifier import ARCHS, Classifier, ClassifierConfig, classifier_build, classifier_load
+from explainers.nn.classifier import (
+    ARCHS,
+    Classifier,
+    ClassifierConfig,
+    classifier_build,
+    classifier_from_payload,
+)
 from explainers.nn.data import VOCDataset, data_loader
 from explainers.nn.train import device_pick, train_classifier
 
@@ -58,7 +64,7 @@ class Command(BaseCommand):
         device = device_pick(options["device"])
         if options["resume"]:
             resume = checkpoint_load(options["resume"], kind="classifier")
-            return classifier_load(options["resume"]).to(device), resume
+            return classifier_from_payload(resume, path=options["resume"]).to(device), resume
         config = ClassifierConfig(arch=options["arch"], image_size=options["image_size"])
         return classifier_build(config, options["backbone_weights"]).to(device), None
 
@@ -73,6 +79,7 @@ class Command(BaseCommand):
             data_loader(val_set, batch_size=batch, shuffle=False, workers=workers),
             epochs=options["epochs"],
             lr=options["lr"],
+            settings={key: options[key] for key in ("train_split", "val_split", "include_difficult")},
             out=options["out"],
             resume=resume,
             progress=not options["no_progress"],

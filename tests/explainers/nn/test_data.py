@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from explainers.nn.data import (
+    IGNORED,
     VOC_CLASSES,
     ImageFolderDataset,
     VOCDataset,
@@ -42,6 +43,18 @@ def test_difficult_objects_count_when_asked_for(tmp_path) -> None:
     voc = VOCDataset(root, "train", image_size=32, include_difficult=True)
 
     assert voc.labels(0) == ["cat", "dog"]
+
+
+def test_a_class_seen_only_as_difficult_objects_is_ignored_not_absent(tmp_path) -> None:
+    root = voc_folder(tmp_path, {"a": [("dog", False), ("cat", True), ("bus", True), ("bus", False)]})
+
+    voc = VOCDataset(root, "train", image_size=32)
+    _, target = voc[0]
+
+    assert target[VOC_CLASSES.index("cat")] == IGNORED
+    assert target[VOC_CLASSES.index("bus")] == 1 and target[VOC_CLASSES.index("dog")] == 1
+    assert target[VOC_CLASSES.index("car")] == 0
+    assert voc.labels(0) == ["bus", "dog"]
 
 
 def test_an_item_is_a_square_unit_range_image_and_a_multi_hot_target(tmp_path) -> None:

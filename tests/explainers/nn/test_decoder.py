@@ -75,3 +75,15 @@ def test_a_classifier_checkpoint_is_not_a_decoder(tmp_path) -> None:
         CheckpointError, match=r"classifier.pt: holds a 'classifier' checkpoint, expected a 'decoder'"
     ):
         decoder_load(tmp_path / "classifier.pt")
+
+
+def test_a_missing_decoder_file_is_named_in_the_error(tmp_path) -> None:
+    with pytest.raises(CheckpointError, match=r"gone\.pt: file not found \(expected a PyTorch checkpoint"):
+        decoder_load(tmp_path / "gone.pt")
+
+
+def test_a_corrupt_decoder_file_is_named_in_the_error(tmp_path) -> None:
+    (tmp_path / "broken.pt").write_bytes(b"not a zip archive at all")
+
+    with pytest.raises(CheckpointError, match=r"broken\.pt: not a readable PyTorch weights file"):
+        decoder_load(tmp_path / "broken.pt")

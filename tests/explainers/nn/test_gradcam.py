@@ -145,3 +145,11 @@ def test_it_wants_one_integer_class_per_image() -> None:
 
     with pytest.raises(ValueError, match="one integer class per image"):
         grad_cam(model, model.layer4, images(batch=2), torch.tensor([0]))
+
+
+def test_a_layer_the_model_never_runs_is_an_error() -> None:
+    model = TwoLayerNet(head=[[1.0, 0.0]])
+    unused = nn.Conv2d(3, 2, 1)
+
+    with pytest.raises(ValueError, match="grad_cam: the given layer did not run during the model's forward"):
+        grad_cam(model, unused, two_by_two_image(), torch.tensor([0]))

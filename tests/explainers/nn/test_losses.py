@@ -53,6 +53,11 @@ def test_loss_weights_must_sum_to_one() -> None:
         LossWeights(mse=0.5)
 
 
+def test_loss_weights_must_not_be_negative_even_when_they_sum_to_one() -> None:
+    with pytest.raises(ValueError, match=r"must be non-negative and sum to one, got mse=-0.2, ssim=0.6"):
+        LossWeights(mse=-0.2, ssim=0.6, dsim=0.6)
+
+
 def test_each_term_has_its_known_value_on_flat_images() -> None:
     x, y = torch.full((1, 3, 16, 16), 0.5), torch.full((1, 3, 16, 16), 0.6)
     z = torch.zeros(1, 1, 16, 16)

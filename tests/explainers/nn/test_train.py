@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
+from explainers.nn import train
 from explainers.nn.checkpoints import checkpoint_load
-from explainers.nn.data import VOC_CLASSES
+from explainers.nn.classifier import ClassifierConfig, classifier_build
+from explainers.nn.data import IGNORED, VOC_CLASSES
 from explainers.nn.decoder import decoder_load
-from explainers.nn.losses import PerceptionLoss
+from explainers.nn.losses import LossWeights, PerceptionLoss
 from explainers.nn.train import (
     EncodedImages,
+    amp_dtype,
     average_precision,
     classifier_epoch,
     classifier_evaluate,
@@ -19,6 +23,7 @@ from explainers.nn.train import (
     decoder_evaluate,
     decoder_step,
     device_pick,
+    masked_bce,
     one_cycle_schedule,
     train_classifier,
     train_decoder,
@@ -176,3 +181,119 @@ def test_a_decoder_learns_the_same_from_encoded_images_as_from_the_images() -> N
 
     for first, second in zip(decoders[0].parameters(), decoders[1].parameters(), strict=True):
         torch.testing.assert_close(first, second)
+
+
+def test_average_precision_leaves_out_the_entries_that_do_not_count() -> None:
+    scores = torch.tensor([0.9, 0.8, 0.7])
+    positives = torch.tensor([False, False, True])
+
+    assert average_precision(scores, positives) == pytest.approx(1 / 3)
+    assert average_precision(scores, positives, torch.tensor([False, True, True])) == pytest.approx(1 / 2)
+
+
+def test_the_bce_leaves_out_ignored_targets() -> None:
+    logits = torch.tensor([[2.0, -1.0, 5.0]])
+    target = torch.tensor([[1.0, 0.0, IGNORED]])
+
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, :2], target[:, :2])
+    torch.testing.assert_close(masked_bce(logits, target), expected)
+
+
+def test_a_confident_score_on_a_difficult_only_class_is_no_false_positive() -> None:
+    model = tiny_classifier()
+    x = images(batch=2)
+    with torch.no_grad():
+        scores = model(x)[:, 0]
+    high, low = int(scores.argmax()), int(scores.argmin())
+    target = torch.zeros(2, 20)
+    target[low, 0], target[high, 0] = 1, IGNORED  # the top-scored image holds only difficult aeroplanes
+
+    metrics = classifier_evaluate(model, [(x, target)])
+
+    assert metrics["ap"]["aeroplane"] == pytest.approx(1.0)
+
+
+def test_evaluation_names_the_models_own_classes() -> None:
+    torch.manual_seed(0)
+    model = classifier_build(ClassifierConfig(arch="resnet18", num_classes=3, image_size=64)).eval()
+    loader = [(images(batch=2), torch.tensor([[1.0, 0, 0], [0, 1, 1]]))]
+
+    assert list(classifier_evaluate(model, loader)["ap"]) == ["class_0", "class_1", "class_2"]
+    assert list(classifier_evaluate(model, loader, ["a", "b", "c"])["ap"]) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="2 class names given for a classifier with 3 classes"):
+        classifier_evaluate(model, loader, ["a", "b"])
+
+
+def test_evaluation_scores_in_float32_even_when_the_backbone_runs_in_bf16(monkeypatch) -> None:
+    def cpu_bf16(device: torch.device) -> AbstractContextManager:
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+
+    monkeypatch.setattr(train, "autocast", cpu_bf16)
+    model, head_dtypes = tiny_classifier(), []
+    model.fc.register_forward_hook(lambda module, inputs, output: head_dtypes.append(output.dtype))
+
+    classifier_evaluate(model, [(images(batch=2), targets([0], [1]))])
+
+    assert head_dtypes == [torch.float32]
+
+
+def test_mixed_precision_is_bf16_where_the_gpu_has_it_else_fp16_and_off_on_the_cpu() -> None:
+    assert amp_dtype(torch.device("cuda"), bf16_supported=True) is torch.bfloat16
+    assert amp_dtype(torch.device("cuda"), bf16_supported=False) is torch.float16
+    assert amp_dtype(torch.device("cpu"), bf16_supported=True) is None
+
+
+def test_a_checkpoint_records_how_it_was_trained(tmp_path) -> None:
+    model, loader = tiny_classifier(), [(images(batch=2), targets([0], [1]))]
+
+    train_classifier(
+        model,
+        loader,
+        loader,
+        epochs=1,
+        lr=1e-3,
+        settings={"split": "train"},
+        out=tmp_path / "c.pt",
+        progress=False,
+        log=lambda line: None,
+    )
+
+    recorded = checkpoint_load(tmp_path / "c.pt", kind="classifier")["train"]
+    assert recorded["lr"] == 1e-3 and recorded["epochs"] == 1 and recorded["split"] == "train"
+    assert recorded["head_lr_factor"] == 10 and recorded["one_cycle"] is False
+
+
+def test_resuming_with_another_lr_warns_and_uses_the_new_one(tmp_path) -> None:
+    model, loader, lines = tiny_classifier(), [(images(batch=2), targets([0], [1]))], []
+    train_classifier(model, loader, loader, epochs=1, lr=1e-3, out=tmp_path / "c.pt", progress=False)
+    resume = checkpoint_load(tmp_path / "c.pt", kind="classifier")
+    optimizer = classifier_optimizer(model, lr=5e-4)
+
+    start = train.epoch_resume(optimizer, resume, {"lr": 5e-4, "head_lr_factor": 10}, lines.append)
+
+    assert start == 1
+    assert [group["lr"] for group in optimizer.param_groups] == [5e-4, 5e-3]
+    assert lines == ["warning: resuming with lr 0.0005, but the checkpoint trained with 0.001"]
+
+
+def test_resuming_a_decoder_with_other_loss_weights_warns(tmp_path) -> None:
+    classifier, loader, lines = tiny_classifier(), [images(batch=2)], []
+    decoder = tiny_decoder(classifier)
+    train_decoder(classifier, decoder, loader, loader, epochs=1, out=tmp_path / "d.pt", progress=False)
+    resume = checkpoint_load(tmp_path / "d.pt", kind="decoder")
+
+    weights = LossWeights(mse=0.5, ssim=0.5, dsim=0.0)
+    train_decoder(
+        classifier,
+        decoder,
+        loader,
+        loader,
+        epochs=1,
+        weights=weights,
+        resume=resume,
+        progress=False,
+        log=lines.append,
+    )
+
+    assert resume["train"]["loss_weights"] == {"mse": 0.2, "ssim": 0.4, "dsim": 0.4}
+    assert lines and lines[0].startswith("warning: resuming with loss_weights {'mse': 0.5")
