@@ -8,7 +8,7 @@ Every file is read with ``torch.load(weights_only=True)``: nothing in it is exec
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +93,21 @@ def mismatch_summary(missing: list[str], unexpected: list[str], reshaped: list[s
             shown = ", ".join(keys[:4]) + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
             parts.append(f"{len(keys)} {label} ({shown})")
     return "; ".join(parts)
+
+
+def network_from_payload(
+    payload: Mapping[str, Any],
+    *,
+    path: Path | str,
+    kind: str,
+    config_type: type,
+    build: Callable[[Any], nn.Module],
+) -> nn.Module:
+    """Rebuild the network a loaded checkpoint describes, in eval mode (``path`` only names the file)."""
+    try:
+        config = config_type(**payload["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}: invalid {kind} config {payload['config']!r} ({exc})") from exc
+    network = build(config)
+    state_dict_apply(network, payload["state_dict"], path=path, what=f"a {kind} with {config}")
+    return network.eval()

@@ -15,6 +15,7 @@ from explainers.nn.checkpoints import (
     checkpoint_load,
     checkpoint_save,
     file_load,
+    network_from_payload,
     state_dict_apply,
 )
 
@@ -127,13 +128,9 @@ def classifier_load(path: Path | str, map_location: str | torch.device = "cpu") 
 
 def classifier_from_payload(payload: dict[str, Any], *, path: Path | str) -> Classifier:
     """The classifier a loaded checkpoint describes (``path`` only names the file in errors)."""
-    try:
-        config = ClassifierConfig(**payload["config"])
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: invalid classifier config {payload['config']!r} ({exc})") from exc
-    model = Classifier(config)
-    state_dict_apply(model, payload["state_dict"], path=path, what=f"a {config.arch} classifier")
-    return model.eval()
+    return network_from_payload(
+        payload, path=path, kind="classifier", config_type=ClassifierConfig, build=Classifier
+    )
 
 
 def predict(model: Classifier, images: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from explainers.nn.checkpoints import CheckpointError, checkpoint_load, checkpoint_save, state_dict_apply
+from explainers.nn.checkpoints import checkpoint_load, checkpoint_save, network_from_payload
 from explainers.nn.classifier import Classifier, ClassifierConfig, feature_channels_of
 
 
@@ -104,10 +104,4 @@ def decoder_load(path: Path | str, map_location: str | torch.device = "cpu") -> 
 
 def decoder_from_payload(payload: dict[str, Any], *, path: Path | str) -> Decoder:
     """The decoder a loaded checkpoint describes (``path`` only names the file in errors)."""
-    try:
-        config = DecoderConfig(**payload["config"])
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path}: invalid decoder config {payload['config']!r} ({exc})") from exc
-    decoder = Decoder(config)
-    state_dict_apply(decoder, payload["state_dict"], path=path, what=f"a decoder with {config}")
-    return decoder.eval()
+    return network_from_payload(payload, path=path, kind="decoder", config_type=DecoderConfig, build=Decoder)
