@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -213,20 +213,11 @@ def train_classifier(
     The checkpoint's ``train`` dict records the settings, with ``settings`` (e.g. the split) added.
     """
     optimizer = classifier_optimizer(model, lr, head_lr_factor)
-    schedule = (
-        one_cycle_schedule(optimizer, epochs=epochs, steps=len(train_loader), resume=resume)
-        if one_cycle
-        else None
-    )
-    train = train_settings(
-        train_loader,
-        lr=lr,
-        head_lr_factor=head_lr_factor,
-        epochs=epochs,
-        one_cycle=one_cycle,
-        **(settings or {}),
-    )
-    start, scaler = epoch_resume(optimizer, resume, train, log), grad_scaler(model_device(model))
+    run = run_start(
+        optimizer, train_loader, model_device(model), epochs=epochs, one_cycle=one_cycle, resume=resume,
+        log=log, lr=lr, head_lr_factor=head_lr_factor, **(settings or {}),
+    )  # fmt: skip
+    start, schedule, scaler, train = run.start, run.schedule, run.scaler, run.settings
     history = []
     for epoch in range(start + 1, epochs + 1):
         desc = f"classifier {epoch}/{epochs}"
@@ -243,6 +234,36 @@ def train_classifier(
             )
         history.append(metrics)
     return history
+
+
+@dataclass
+class Run:
+    """What both training loops set up alike before their first epoch."""
+
+    start: int  # the last finished epoch: 0, or the resumed checkpoint's
+    schedule: LRScheduler | None  # the one-cycle learning-rate scheduler, or None
+    scaler: GradScaler  # a no-op unless training in fp16
+    settings: dict[str, Any]  # what the checkpoint records as "train"
+
+
+def run_start(
+    optimizer: torch.optim.Optimizer,
+    train_loader: Iterable,
+    device: torch.device,
+    *,
+    epochs: int,
+    one_cycle: bool,
+    resume: dict[str, Any] | None,
+    log: Log,
+    **settings: Any,
+) -> Run:
+    schedule = (
+        one_cycle_schedule(optimizer, epochs=epochs, steps=len(train_loader), resume=resume)
+        if one_cycle
+        else None
+    )
+    train = train_settings(train_loader, epochs=epochs, one_cycle=one_cycle, **settings)
+    return Run(epoch_resume(optimizer, resume, train, log), schedule, grad_scaler(device), train)
 
 
 def train_settings(loader: Iterable, **settings: Any) -> dict[str, Any]:
@@ -352,20 +373,11 @@ def train_decoder(
     classifier.eval().requires_grad_(False)  # frozen, but still differentiable with respect to its input
     loss = PerceptionLoss(classifier, weights)
     optimizer = torch.optim.Adam(decoder.parameters(), lr=lr)
-    schedule = (
-        one_cycle_schedule(optimizer, epochs=epochs, steps=len(train_loader), resume=resume)
-        if one_cycle
-        else None
-    )
-    train = train_settings(
-        train_loader,
-        lr=lr,
-        loss_weights=asdict(loss.weights),
-        epochs=epochs,
-        one_cycle=one_cycle,
-        **(settings or {}),
-    )
-    start, scaler = epoch_resume(optimizer, resume, train, log), grad_scaler(model_device(decoder))
+    run = run_start(
+        optimizer, train_loader, model_device(decoder), epochs=epochs, one_cycle=one_cycle, resume=resume,
+        log=log, lr=lr, loss_weights=asdict(loss.weights), **(settings or {}),
+    )  # fmt: skip
+    start, schedule, scaler, train = run.start, run.schedule, run.scaler, run.settings
     history = []
     for epoch in range(start + 1, epochs + 1):
         desc = f"decoder {epoch}/{epochs}"
