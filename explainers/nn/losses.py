@@ -1,4 +1,11 @@
-"""The decoder's loss: a1 * MSE + a2 * (1 - SSIM) + a3 * DSIM."""
+"""The decoder's loss, normalised as the authors trained it: a1 * MSE + a2 * L_SSIM + a3 * DSIM.
+
+- MSE: the mean over elements of (y - x)^2.
+- L_SSIM: minus the sum over the three channels of SSIM(y_c, x_c) (11x11 Gaussian, sigma 1.5), averaged
+  over the batch. The paper's weights 0.2 / 0.4 / 0.4 were tuned with this sum; the channel mean
+  (``SSIM_CHANNEL_MEAN``, 1 - mean SSIM) weighs a third as much.
+- DSIM: the mean over elements of (E(y) - z)^2.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +38,8 @@ def ssim(x: Tensor, y: Tensor, *, data_range: float = 1.0, reduction: str = "mea
 
     Matches skimage's ``structural_similarity(gaussian_weights=True, sigma=1.5,
     use_sample_covariance=False)``: skimage averages only where the window fits the image, which is
-    what a convolution without padding computes. ``reduction="none"`` gives one value per image (B,).
+    what a convolution without padding computes. ``reduction="none"`` gives one value per image (B,),
+    ``"channels"`` one per image and channel (B, C).
     """
     if x.shape != y.shape or x.dim() not in (3, 4) or min(x.shape[-2:]) < SSIM_WINDOW:
         raise ValueError(
@@ -57,12 +65,15 @@ def ssim(x: Tensor, y: Tensor, *, data_range: float = 1.0, reduction: str = "mea
     cov = blur(xc * yc) - mu_xc * mu_yc
     c1, c2 = (SSIM_K1 * data_range) ** 2, (SSIM_K2 * data_range) ** 2
     index = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / ((mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2))
-    per_image = index.flatten(1).mean(1)  # (B, C, h, w) -> (B,)
+    per_channel = index.flatten(2).mean(2)  # (B, C, h, w) -> (B, C)
+    if reduction == "channels":
+        return per_channel
+    per_image = per_channel.mean(1)  # (B, C) -> (B,)
     if reduction == "none":
         return per_image
     if reduction == "mean":
         return per_image.mean()
-    raise ValueError(f"ssim reduction must be 'mean' or 'none', got {reduction!r}")
+    raise ValueError(f"ssim reduction must be 'mean', 'none' or 'channels', got {reduction!r}")
 
 
 @dataclass(frozen=True)
@@ -83,30 +94,54 @@ class LossWeights:
 class LossTerms(NamedTuple):
     total: Tensor  # the weighted sum that is minimised
     mse: Tensor  # mean over pixels of (y - x)^2
-    ssim_loss: Tensor  # 1 - SSIM(y, x)
+    ssim_loss: Tensor  # L_SSIM: -sum_c SSIM(y_c, x_c) (authors), or 1 - mean SSIM (channel mean)
     dsim: Tensor  # mean over elements of (E(y) - z)^2; NaN when its weight is 0 (not computed)
+
+
+SSIM_CHANNEL_SUM = "channel_sum"  # the authors': L_SSIM = -sum over channels of SSIM, batch mean
+SSIM_CHANNEL_MEAN = "channel_mean"  # 1 - SSIM averaged over channels: a third of the authors' weight
+SSIM_NORMALISATIONS = (SSIM_CHANNEL_SUM, SSIM_CHANNEL_MEAN)
+
+
+def ssim_loss_term(y: Tensor, x: Tensor, normalisation: str = SSIM_CHANNEL_SUM) -> Tensor:
+    """L_SSIM of a batch: -sum_c SSIM(y_c, x_c) averaged over images, or 1 - mean SSIM."""
+    if normalisation == SSIM_CHANNEL_SUM:
+        return -ssim(y, x, reduction="channels").sum(1).mean()  # (B, C) -> (B,) -> ()
+    if normalisation == SSIM_CHANNEL_MEAN:
+        return 1 - ssim(y, x)
+    raise ValueError(f"SSIM normalisation must be one of {', '.join(SSIM_NORMALISATIONS)}")
 
 
 class PerceptionLoss(nn.Module):
     """The paper's loss for D. E is frozen by the caller; the gradient still flows through E into y.
 
     DSIM is the squared L2 distance between E(y) and z divided by the number of elements of z, so that
-    its scale does not depend on the backbone or the image size.
+    its scale does not depend on the backbone or the image size. L_SSIM follows the authors' channel sum
+    by default, so their weights mean what they meant (it is negative: -3 for a perfect RGB match).
     """
 
     def __init__(
-        self, encoder: Classifier | Callable[[Tensor], Tensor], weights: LossWeights | None = None
+        self,
+        encoder: Classifier | Callable[[Tensor], Tensor],
+        weights: LossWeights | None = None,
+        ssim_normalisation: str = SSIM_CHANNEL_SUM,
     ) -> None:
         super().__init__()
         # A bound method, not a submodule: the loss owns no parameters and never trains E.
         self.encode = encoder.encode if isinstance(encoder, Classifier) else encoder
         self.weights = weights or LossWeights()
+        if ssim_normalisation not in SSIM_NORMALISATIONS:
+            raise ValueError(
+                f"SSIM normalisation must be one of {', '.join(SSIM_NORMALISATIONS)}, "
+                f"got {ssim_normalisation!r}"
+            )
+        self.ssim_normalisation = ssim_normalisation
 
     def forward(self, y: Tensor, x: Tensor, z: Tensor) -> LossTerms:
         """y = D(z) the reconstruction, x the input image, z = E(x) computed once by the caller."""
         with torch.autocast(y.device.type, enabled=False):  # SSIM's small differences need float32
             mse = F.mse_loss(y.float(), x.float())
-            ssim_loss = 1 - ssim(y.float(), x.float())
+            ssim_loss = ssim_loss_term(y.float(), x.float(), self.ssim_normalisation)
         w = self.weights
         total = w.mse * mse + w.ssim * ssim_loss
         if w.dsim == 0:  # E(y) costs a pass of E; not worth it for a term that does not count

@@ -6,7 +6,7 @@ import torch
 from skimage.metrics import structural_similarity
 from torch import nn
 
-from explainers.nn.losses import LossWeights, PerceptionLoss, ssim
+from explainers.nn.losses import SSIM_CHANNEL_MEAN, LossWeights, PerceptionLoss, ssim, ssim_loss_term
 from tests.explainers.nn.builders import images, tiny_classifier
 
 
@@ -67,9 +67,10 @@ def test_each_term_has_its_known_value_on_flat_images() -> None:
 
     terms = PerceptionLoss(encoder)(y, x, z)
 
-    # Flat images have no variance, so SSIM is its luminance term (2 * .5 * .6 + C1) / (.25 + .36 + C1).
+    # Flat images have no variance, so SSIM is its luminance term (2 * .5 * .6 + C1) / (.25 + .36 + C1),
+    # and the authors' L_SSIM sums it over the three channels with a minus sign.
     c1 = 0.01**2
-    expected_ssim_loss = 1 - (0.6 + c1) / (0.61 + c1)
+    expected_ssim_loss = -3 * (0.6 + c1) / (0.61 + c1)
     torch.testing.assert_close(terms.mse, torch.tensor(0.01))
     torch.testing.assert_close(terms.ssim_loss, torch.tensor(expected_ssim_loss))
     torch.testing.assert_close(terms.dsim, torch.tensor(1.44))
@@ -109,3 +110,44 @@ def test_with_no_weight_on_dsim_it_never_runs_the_encoder() -> None:
 
     torch.testing.assert_close(terms.total, torch.tensor(0.01))
     assert terms.dsim.isnan()
+
+
+def test_the_ssim_term_is_minus_the_sum_of_skimages_per_channel_ssim_averaged_over_the_batch() -> None:
+    x = images(batch=2, size=32)
+    y = (0.6 * x + 0.4 * images(batch=2, seed=3, size=32)).clamp(0, 1)
+
+    term = ssim_loss_term(y, x)
+
+    per_image = [
+        sum(skimage_ssim(x[i, c : c + 1], y[i, c : c + 1]) for c in range(3)) for i in range(2)
+    ]  # skimage on each channel alone
+    np.testing.assert_allclose(float(term), -np.mean(per_image), atol=1e-5)
+
+
+def test_the_channel_mean_normalisation_weighs_a_third_of_the_authors() -> None:
+    x = images(batch=2, size=32)
+    y = (0.6 * x + 0.4 * images(batch=2, seed=3, size=32)).clamp(0, 1)
+
+    authors, mean = ssim_loss_term(y, x), ssim_loss_term(y, x, SSIM_CHANNEL_MEAN)
+
+    torch.testing.assert_close(authors, -3 * (1 - mean))
+
+
+def test_a_perfect_reconstruction_has_an_ssim_term_of_minus_three() -> None:
+    x = images(batch=2, size=16)
+
+    torch.testing.assert_close(ssim_loss_term(x, x), torch.tensor(-3.0))
+
+
+def test_the_mse_term_is_the_mean_over_elements() -> None:
+    x, y = torch.zeros(2, 3, 16, 16), torch.zeros(2, 3, 16, 16)
+    y[0, 0, :8] = 1.0  # half of one channel of one image of two: 1/12 of the elements
+
+    terms = PerceptionLoss(lambda t: t, LossWeights(mse=1, ssim=0, dsim=0))(y, x, x)
+
+    torch.testing.assert_close(terms.mse, torch.tensor(1 / 12))
+
+
+def test_an_unknown_ssim_normalisation_is_refused() -> None:
+    with pytest.raises(ValueError, match="SSIM normalisation must be one of channel_sum, channel_mean"):
+        PerceptionLoss(lambda t: t, ssim_normalisation="sum")
