@@ -5,3 +5,6 @@ from __future__ import annotations
 # The option every question offers besides its four classes, and how participants see it.
 CANT_TELL = "cant_tell"
 CANT_TELL_LABEL = "I just can't tell"
+
+# Each question offers this many classes: the model's prediction and three others.
+OPTIONS_PER_QUESTION = 4

@@ -16,48 +16,48 @@ from typing import Any
 import torch
 from django.conf import settings
 
-from explainers.nn.data import VOC_CLASSES, VOCDataset, data_loader
+from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, data_loader
 from explainers.nn.perception import explain, top_class_attention
 from explainers.nn.render import save_png
 from explainers.nn.train import device_pick
 from explainers.services.selection import Prediction
+from survey.rules import DIFFICULT_LABELS
 
 
 def render_device() -> str:
     return str(device_pick(settings.EXPLAINERS_DEVICE))
 
 
-def dataset_open(*, root: str, split: str, image_size: int) -> VOCDataset:
-    """The split, read once per process while its image list is unchanged."""
+def dataset_open(*, root: str, split: str, image_size: int, difficult: str = DIFFICULT_LABELS) -> VOCDataset:
+    """The split, read once per process while its image list is unchanged, under a difficult policy."""
     ids_file = Path(root) / "ImageSets" / "Main" / f"{split}.txt"
     mtime_ns = ids_file.stat().st_mtime_ns if ids_file.is_file() else 0
-    return _dataset_cached(root, split, image_size, mtime_ns)
+    return _dataset_cached(root, split, image_size, mtime_ns, difficult)
 
 
 @lru_cache(maxsize=2)
-def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int) -> VOCDataset:
-    # Difficult objects count as true labels: a prediction of something that is in the picture,
-    # however small, must not be shown to participants as the model being wrong.
-    return VOCDataset(root, split=split, image_size=image_size, include_difficult=True)
+def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int, difficult: str) -> VOCDataset:
+    # By default (the authors'), difficult objects count as true labels: a prediction of something that
+    # is in the picture, however small, must not be shown to participants as the model being wrong.
+    include = difficult == DIFFICULT_LABELS
+    return VOCDataset(root, split=split, image_size=image_size, include_difficult=include)
 
 
 def split_predictions(
     *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32
 ) -> list[Prediction]:
-    """The classifier's top class, its posterior and its Grad-CAM mask's share for every image, in order."""
+    """Every class's posterior and the top class's Grad-CAM mask share for every image, in order."""
     predictions: list[Prediction] = []
-    for images, _ in data_loader(dataset, batch_size=batch_size, shuffle=False):
+    for images, targets in data_loader(dataset, batch_size=batch_size, shuffle=False):
         posteriors, shares = top_class_attention(classifier, images.to(device))
-        tops = posteriors.argmax(dim=1)
-        for row, top, share in zip(posteriors.tolist(), tops.tolist(), shares.tolist(), strict=True):
-            index = len(predictions)
+        for row, target, share in zip(posteriors.tolist(), targets.tolist(), shares.tolist(), strict=True):
             predictions.append(
                 Prediction(
-                    key=dataset.ids[index],
-                    labels=tuple(dataset.labels(index)),
-                    top=VOC_CLASSES[top],
-                    confidence=row[top],
+                    key=dataset.ids[len(predictions)],
+                    labels=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t > 0),
+                    posteriors=dict(zip(VOC_CLASSES, row, strict=True)),
                     attention=share,
+                    ignored=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t == IGNORED),
                 )
             )
     return predictions

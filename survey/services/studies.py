@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
+from survey.constants import OPTIONS_PER_QUESTION
 from survey.models import CANT_TELL, CANT_TELL_LABEL, Question, Study
-
-OPTIONS_PER_QUESTION = 4
 
 
 class StudyNotReady(Exception):
