@@ -99,9 +99,10 @@ def voc_layout_check(root: Path, split: str) -> Path:
 class VOCDataset(Dataset):
     """PASCAL VOC as image-level multi-label data: (image (3, S, S) in [0, 1], target (20,) float).
 
-    The target is 1 for every class with an object in the image and 0 for the others. Without
-    ``include_difficult``, a class whose only objects are difficult is ``IGNORED`` (-1), as VOC's own
-    protocol ignores them: the loss and AP leave such entries out rather than count them as absent.
+    The target is 1 for every class with an object in the image and 0 for the others. Objects marked
+    difficult count as labels by default, as the authors had them. With ``include_difficult=False``, a
+    class whose only objects are difficult is ``IGNORED`` (-1), as VOC's own protocol ignores them: the
+    loss and AP leave such entries out rather than count them as absent.
     """
 
     def __init__(
@@ -109,7 +110,7 @@ class VOCDataset(Dataset):
         root: Path | str,
         split: str = "train",
         image_size: int = 224,
-        include_difficult: bool = False,
+        include_difficult: bool = True,
         augment: bool = False,
     ) -> None:
         self.root = Path(root)

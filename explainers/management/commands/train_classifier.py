@@ -18,6 +18,7 @@ from explainers.nn.classifier import (
 )
 from explainers.nn.data import VOCDataset, data_loader
 from explainers.nn.train import device_pick, train_classifier
+from survey.rules import DIFFICULT_IGNORE, DIFFICULT_LABELS
 
 
 class Command(BaseCommand):
@@ -42,7 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--train-split", default="train", help="ImageSets/Main list to train on.")
         parser.add_argument("--val-split", default="val", help="ImageSets/Main list to evaluate on.")
         parser.add_argument(
-            "--include-difficult", action="store_true", help="Count objects marked difficult."
+            "--ignore-difficult",
+            action="store_true",
+            help="Leave classes seen only as difficult objects out of the loss and AP, as VOC's protocol "
+            "does (default: difficult objects are labels, as the authors had them). Render with the same "
+            "choice: render_study --ignore-difficult.",
         )
         parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N.")
         parser.add_argument("--workers", type=int, default=2, help="Data loading processes (0: in-process).")
@@ -69,7 +74,7 @@ class Command(BaseCommand):
         return classifier_build(config, options["backbone_weights"]).to(device), None
 
     def train(self, model: Classifier, resume: dict[str, Any] | None, options: dict[str, Any]) -> list[dict]:
-        size, difficult = model.config.image_size, options["include_difficult"]
+        size, difficult = model.config.image_size, not options["ignore_difficult"]
         train_set = VOCDataset(options["voc"], options["train_split"], size, difficult, augment=True)
         val_set = VOCDataset(options["voc"], options["val_split"], size, difficult)
         batch, workers = options["batch_size"], options["workers"]
@@ -79,7 +84,11 @@ class Command(BaseCommand):
             data_loader(val_set, batch_size=batch, shuffle=False, workers=workers),
             epochs=options["epochs"],
             lr=options["lr"],
-            settings={key: options[key] for key in ("train_split", "val_split", "include_difficult")},
+            settings={
+                "train_split": options["train_split"],
+                "val_split": options["val_split"],
+                "difficult": DIFFICULT_IGNORE if options["ignore_difficult"] else DIFFICULT_LABELS,
+            },
             out=options["out"],
             resume=resume,
             progress=not options["no_progress"],

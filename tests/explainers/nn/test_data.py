@@ -29,12 +29,18 @@ def test_labels_come_from_the_annotations_without_difficult_objects(tmp_path) ->
         tmp_path, {"a": [("dog", False), ("cat", True), ("dog", False)], "b": [("person", False)]}
     )
 
-    voc = VOCDataset(root, "train", image_size=32)
+    voc = VOCDataset(root, "train", image_size=32, include_difficult=False)
 
     assert voc.ids == ["a", "b"]
     assert voc.labels(0) == ["dog"]
     assert voc.labels(1) == ["person"]
     assert voc.image_path(1) == root / "JPEGImages" / "b.jpg"
+
+
+def test_difficult_objects_are_labels_by_default_as_the_authors_had_them(tmp_path) -> None:
+    root = voc_folder(tmp_path, {"a": [("dog", False), ("cat", True)]})
+
+    assert VOCDataset(root, "train", image_size=32).labels(0) == ["cat", "dog"]
 
 
 def test_difficult_objects_count_when_asked_for(tmp_path) -> None:
@@ -48,7 +54,7 @@ def test_difficult_objects_count_when_asked_for(tmp_path) -> None:
 def test_a_class_seen_only_as_difficult_objects_is_ignored_not_absent(tmp_path) -> None:
     root = voc_folder(tmp_path, {"a": [("dog", False), ("cat", True), ("bus", True), ("bus", False)]})
 
-    voc = VOCDataset(root, "train", image_size=32)
+    voc = VOCDataset(root, "train", image_size=32, include_difficult=False)
     _, target = voc[0]
 
     assert target[VOC_CLASSES.index("cat")] == IGNORED
@@ -93,7 +99,7 @@ def test_an_unknown_class_in_an_annotation_is_named(tmp_path) -> None:
 def test_the_synthetic_dataset_has_the_voc_layout_and_some_difficult_objects(tmp_path) -> None:
     root = write_synthetic_voc(tmp_path / "voc", n_train=30, n_val=4, n_test=3, image_size=48)
 
-    train = VOCDataset(root, "train", image_size=48)
+    train = VOCDataset(root, "train", image_size=48, include_difficult=False)
     with_difficult = VOCDataset(root, "train", image_size=48, include_difficult=True)
 
     assert len(train) == 30 and len(VOCDataset(root, "val")) == 4 and len(VOCDataset(root, "test")) == 3
