@@ -52,6 +52,12 @@ class RenderJob(models.Model):
         default=False, help_text="Fill from the other pool when the split lacks right or wrong images."
     )
     seed = models.BigIntegerField(default=0)
+    difficult = models.CharField(
+        max_length=10,
+        choices=[("labels", "Difficult objects are labels"), ("ignore", "Ignore difficult-only classes")],
+        default="labels",
+        help_text="Whether objects marked difficult count as true labels (the authors' choice).",
+    )
     image_size = models.PositiveIntegerField(help_text="Side of the square images shown (the classifier's).")
     chunk_size = models.PositiveIntegerField(default=8, help_text="Images per batched render task.")
     import_study = models.BooleanField(
@@ -63,6 +69,9 @@ class RenderJob(models.Model):
     done = models.PositiveIntegerField(default=0, help_text="Images fully rendered.")
     error = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="How the questions were picked, and any shortfall.")
+    selection = models.JSONField(
+        default=dict, blank=True, help_text="The selection rule, split, seed and counts (study.json's)."
+    )
     output_dir = models.CharField(max_length=1000, blank=True)
     study = models.ForeignKey(
         "survey.Study", on_delete=models.SET_NULL, null=True, blank=True, related_name="render_jobs"
@@ -99,6 +108,8 @@ class RenderQuestion(models.Model):
     confidence = models.FloatField(help_text="Posterior of the predicted class.")
     model_correct = models.BooleanField()
     options = models.JSONField(default=list)
+    prediction_set = models.JSONField(default=list, help_text="Classes with posterior > 0.5, highest first.")
+    posteriors = models.JSONField(default=dict, help_text="Every class's posterior, to 4 decimals.")
 
     class Meta:
         ordering = ["job", "order"]

@@ -42,6 +42,9 @@ class Study(models.Model):
     abandon_after_minutes = models.PositiveIntegerField(
         null=True, blank=True, help_text="Inactivity before a participant counts as abandoned."
     )
+    selection = models.JSONField(
+        default=dict, blank=True, help_text="How the questions were selected: rule, split, seed and counts."
+    )
     # Round-robin assignment locks this row and reads/increments the counter (never count-then-insert).
     assignment_counter = models.PositiveIntegerField(default=0, editable=False)
     hash_salt = models.CharField(max_length=64, default=new_salt, editable=False)
@@ -95,6 +98,10 @@ class Question(models.Model):
     prediction = models.CharField(max_length=100, help_text="The model's top class.")
     model_correct = models.BooleanField()
     options = models.JSONField(default=list, help_text="Four distinct classes, the prediction among them.")
+    prediction_set = models.JSONField(
+        default=list, blank=True, help_text="Classes with posterior > 0.5, highest first (audit)."
+    )
+    posteriors = models.JSONField(default=dict, blank=True, help_text="Every class's posterior (audit).")
     order = models.PositiveIntegerField(default=0)
 
     class Meta:

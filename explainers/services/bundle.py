@@ -43,14 +43,20 @@ def bundle_data(*, job: RenderJob) -> dict[str, Any]:
     questions = list(job.questions.order_by("order"))
     example = next((q for q in questions if q.is_example), None)
     conditions = [{**condition, "examples": _examples(example, condition["key"])} for condition in CONDITIONS]
-    return {
+    asked = [question for question in questions if not question.is_example]
+    data = {
         "slug": job.slug,
         "name": job.name,
         "description": job.description or DESCRIPTION,
         "classes": list(VOC_CLASSES),
+        "n_correct": sum(question.model_correct for question in asked),
+        "n_wrong": sum(not question.model_correct for question in asked),
         "conditions": conditions,
-        "questions": [_question_data(question) for question in questions if not question.is_example],
+        "questions": [_question_data(question) for question in asked],
     }
+    if job.selection:
+        data["selection"] = job.selection
+    return data
 
 
 def _examples(example: RenderQuestion | None, kind: str) -> list[dict[str, str]]:
@@ -68,6 +74,8 @@ def _question_data(question: RenderQuestion) -> dict[str, Any]:
         "prediction": question.prediction,
         "model_correct": question.model_correct,
         "options": question.options,
+        "prediction_set": question.prediction_set,
+        "posteriors": question.posteriors,
         "explanations": {
             condition["key"]: image_relpath(key=question.key, kind=condition["key"])
             for condition in CONDITIONS

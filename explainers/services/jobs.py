@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from explainers.services.errors import RenderError, error_text
 from explainers.services.rendering import kinds_missing, render_chunk
 from explainers.services.selection import Selection, questions_select
 from survey.models import Study
+from survey.rules import DIFFICULT_LABELS, DIFFICULT_POLICIES
 
 logger = logging.getLogger(__name__)
 SAFE_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")  # image ids become file names
@@ -43,6 +45,7 @@ def render_job_create(
     n_correct: int = 16,
     n_wrong: int = 14,
     seed: int = 0,
+    difficult: str = DIFFICULT_LABELS,
     image_size: int | None = None,
     chunk_size: int = 8,
     open_study: bool = False,
@@ -58,12 +61,13 @@ def render_job_create(
     image_size = image_size or int(classifier.config.get("image_size", 224))
     _networks_check(classifier=classifier, decoder=decoder, image_size=image_size)
     _slug_check(slug, import_study=import_study)
-    _dataset_check(root=Path(dataset_root), split=split)
+    dataset_check(root=Path(dataset_root), split=split)
     if n_correct + n_wrong < 1 or chunk_size < 1:
         raise RenderError(
             f"need at least one question and a chunk size >= 1, got {n_correct}+{n_wrong}, {chunk_size}"
         )
     _output_check(output_dir)
+    difficult_check(difficult)
     job = RenderJob.objects.create(
         slug=slug,
         name=name or slug.replace("-", " ").capitalize(),
@@ -76,6 +80,7 @@ def render_job_create(
         n_wrong=n_wrong,
         allow_shortfall=allow_shortfall,
         seed=seed,
+        difficult=difficult,
         image_size=image_size,
         chunk_size=chunk_size,
         open_study=open_study,
@@ -130,13 +135,20 @@ def _slug_check(slug: str, *, import_study: bool) -> None:
         raise RenderError(f"render job {busy.pk} already makes the study {slug!r} ({busy.status})")
 
 
-def _dataset_check(*, root: Path, split: str) -> None:
+def dataset_check(*, root: Path, split: str) -> None:
     from explainers.nn.data import voc_layout_check
 
     try:
         voc_layout_check(root, split)
     except ValueError as exc:
         raise RenderError(str(exc)) from exc
+
+
+def difficult_check(difficult: str) -> None:
+    if difficult not in DIFFICULT_POLICIES:
+        raise RenderError(
+            f"the difficult policy must be one of {', '.join(DIFFICULT_POLICIES)}, got {difficult!r}"
+        )
 
 
 def _output_check(output_dir: Path | str | None) -> None:
@@ -213,29 +225,56 @@ def _questions_pick(*, job: RenderJob) -> Selection:
     from explainers.services import inference  # torch, only where networks run
 
     device = inference.render_device()
-    dataset = inference.dataset_open(root=job.dataset_root, split=job.split, image_size=job.image_size)
-    unsafe = [key for key in dataset.ids if not SAFE_KEY.match(key)]
-    if unsafe:
-        raise RenderError(
-            f"{job.dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names"
-        )
-    predictions = inference.split_predictions(
+    selection = split_select(
         classifier=checkpoint_network(checkpoint=job.classifier, device=device),
-        dataset=dataset,
-        device=device,
-    )
-    selection = questions_select(
-        predictions=predictions,
-        classes=VOC_CLASSES,
+        dataset_root=job.dataset_root,
+        split=job.split,
+        image_size=job.image_size,
+        difficult=job.difficult,
         n_correct=job.n_correct,
         n_wrong=job.n_wrong,
         seed=job.seed,
         allow_shortfall=job.allow_shortfall,
-        split=job.split,
+        device=device,
     )
     if selection.blank:  # the job's note says so too
         logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
     return selection
+
+
+def split_select(
+    *,
+    classifier: Any,
+    dataset_root: str,
+    split: str,
+    image_size: int,
+    difficult: str,
+    n_correct: int,
+    n_wrong: int,
+    seed: int,
+    allow_shortfall: bool,
+    device: str,
+) -> Selection:
+    """Run M over the split and pick the questions by the paper's rule; writes nothing."""
+    from explainers.services import inference  # torch, only where networks run
+
+    dataset = inference.dataset_open(
+        root=dataset_root, split=split, image_size=image_size, difficult=difficult
+    )
+    unsafe = [key for key in dataset.ids if not SAFE_KEY.match(key)]
+    if unsafe:
+        raise RenderError(f"{dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names")
+    predictions = inference.split_predictions(classifier=classifier, dataset=dataset, device=device)
+    return questions_select(
+        predictions=predictions,
+        classes=VOC_CLASSES,
+        n_correct=n_correct,
+        n_wrong=n_wrong,
+        seed=seed,
+        allow_shortfall=allow_shortfall,
+        split=split,
+        difficult=difficult,
+    )
 
 
 @transaction.atomic
@@ -257,14 +296,17 @@ def _questions_save(*, job_id: int, selection: Selection) -> None:
             confidence=pick.prediction.confidence,
             model_correct=pick.prediction.correct,
             options=list(pick.options),
+            prediction_set=list(pick.prediction.prediction_set),
+            posteriors={name: round(value, 4) for name, value in pick.prediction.posteriors.items()},
         )
         for order, (pick, is_example) in enumerate(picks)
     )
-    job.total, job.note = (
+    job.total, job.selection, job.note = (
         len(picks),
+        selection.audit,
         selection.note + ("" if selection.example else " No spare image for the intros' example."),
     )
-    job.save(update_fields=["total", "note"])
+    job.save(update_fields=["total", "selection", "note"])
 
 
 def render_job_finish(*, job_id: int) -> RenderJob:

@@ -4,7 +4,10 @@ study.json holds slug, name, classes, conditions [{key, name, intro?, examples?:
 and questions [{key, image, labels, prediction, model_correct, options (four classes), explanations:
 {condition key: path}}], plus optional description, completion_code, completion_redirect_url,
 assignment_policy, abandon_after_minutes, and n_correct and n_wrong: how many questions the model got
-right and wrong (the paper's 16 and 14), checked against the questions' model_correct when given. Paths
+right and wrong (the paper's 16 and 14), checked against the questions' model_correct when given, and
+"selection" (how the questions were picked: rule, split, seed, difficult policy and counts). Each question
+may add its audit fields "prediction_set" (classes with posterior > 0.5, highest first) and "posteriors"
+({class: posterior}), checked against its answer key and the paper's rule (survey.rules). Paths
 are relative to the folder. Import validates the whole bundle before it writes anything and reports
 every problem at once, each naming the entry at fault.
 """
@@ -15,7 +18,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -28,19 +31,20 @@ from survey.models import (
     Study,
 )
 from survey.selectors.studies import study_by_slug, study_has_participants
+from survey.services.selection_audit import question_audit_problems, selection_problems
 from survey.services.studies import question_problems
 
 BUNDLE_FILE = "study.json"
 WEB_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 STUDY_FIELDS = ({"slug", "name", "classes", "conditions", "questions"}, {
     "description", "completion_code", "completion_redirect_url", "assignment_policy", "abandon_after_minutes",
-    "n_correct", "n_wrong",
+    "n_correct", "n_wrong", "selection",
 })  # fmt: skip
 CONDITION_FIELDS = ({"key", "name"}, {"intro", "examples"})
 EXAMPLE_FIELDS = ({"image"}, {"caption"})
 QUESTION_FIELDS = (
     {"key", "image", "labels", "prediction", "model_correct", "options", "explanations"},
-    set(),
+    {"prediction_set", "posteriors"},
 )
 
 
@@ -75,6 +79,8 @@ class QuestionSpec:
     model_correct: bool
     options: tuple[str, ...]
     explanations: Mapping[str, Path]  # condition key -> image
+    prediction_set: tuple[str, ...] = ()  # audit: classes with posterior > 0.5, highest first
+    posteriors: Mapping[str, float] = field(default_factory=dict)  # audit: every class's posterior
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class BundleSpec:
     abandon_after_minutes: int | None
     conditions: tuple[ConditionSpec, ...]
     questions: tuple[QuestionSpec, ...]
+    selection: Mapping[str, object] = field(default_factory=dict)  # how the questions were picked
 
 
 # Reading and validating
@@ -189,6 +196,7 @@ def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
         abandon_after_minutes=_minutes_read(reader, top),
         conditions=tuple(conditions),
         questions=tuple(questions),
+        selection=_selection_read(reader, top),
     )
     _counts_check(reader, top, questions)
     if reader.problems:
@@ -275,6 +283,13 @@ def _minutes_read(reader: _Reader, top: dict) -> int | None:
         reader.fail(f"{BUNDLE_FILE}: abandon_after_minutes must be a positive whole number, got {minutes!r}")
         return None
     return minutes
+
+
+def _selection_read(reader: _Reader, top: dict) -> dict:
+    if "selection" not in top:
+        return {}
+    reader.problems += selection_problems(where=BUNDLE_FILE, selection=top["selection"])
+    return top["selection"] if isinstance(top["selection"], dict) else {}
 
 
 def _counts_check(reader: _Reader, top: dict, questions: list[QuestionSpec]) -> None:
@@ -373,6 +388,17 @@ def _question_read(
             model_correct=model_correct,
             classes=classes,
         )
+    prediction_set, posteriors = _audit_read(reader, obj, where)
+    if options is not None and labels is not None:
+        reader.problems += question_audit_problems(
+            where=where,
+            prediction_set=prediction_set,
+            posteriors=posteriors,
+            prediction=prediction,
+            labels=labels,
+            model_correct=model_correct,
+            classes=classes,
+        )
     return QuestionSpec(
         key=reader.text(obj, "key", where, max_length=100),
         image=reader.image(obj["image"], f"{where}, image") if "image" in obj else reader.root,
@@ -381,7 +407,18 @@ def _question_read(
         model_correct=bool(model_correct),
         options=tuple(options or ()),
         explanations=_explanations_read(reader, obj, where, condition_keys=condition_keys),
+        prediction_set=tuple(prediction_set or ()),
+        posteriors=dict(posteriors or {}),
     )
+
+
+def _audit_read(reader: _Reader, obj: dict, where: str) -> tuple[list[str] | None, dict | None]:
+    prediction_set = reader.strings(obj, "prediction_set", where)
+    posteriors = obj.get("posteriors")
+    if posteriors is not None and not isinstance(posteriors, dict):
+        reader.fail(f"{where}: 'posteriors' must map class names to numbers")
+        posteriors = None
+    return prediction_set, posteriors
 
 
 def _explanations_read(

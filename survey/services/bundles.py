@@ -101,6 +101,7 @@ def _study_create(*, spec: BundleSpec, stored: list[FieldFile]) -> Study:
         completion_redirect_url=spec.completion_redirect_url,
         assignment_policy=spec.assignment_policy,
         abandon_after_minutes=spec.abandon_after_minutes,
+        selection=dict(spec.selection),
     )
     conditions = {
         condition.key: _condition_create(study=study, spec=condition, order=order, stored=stored)
@@ -136,6 +137,8 @@ def _question_create(
         prediction=spec.prediction,
         model_correct=spec.model_correct,
         options=list(spec.options),
+        prediction_set=list(spec.prediction_set),
+        posteriors=dict(spec.posteriors),
         order=order,
     )
     _image_store(question.image, source=spec.image, stored=stored)
@@ -186,6 +189,8 @@ def _study_dump(*, study: Study, root: Path) -> dict:
     data["assignment_policy"] = study.assignment_policy
     if study.abandon_after_minutes:
         data["abandon_after_minutes"] = study.abandon_after_minutes
+    if study.selection:
+        data["selection"] = study.selection
     conditions = list(study.conditions.prefetch_related("examples"))
     data["conditions"] = [_condition_dump(condition=c, root=root) for c in conditions]
     questions = list(study.questions.prefetch_related("explanations__condition"))
@@ -209,7 +214,7 @@ def _question_dump(*, question: Question, number: int, root: Path) -> dict:
         e.condition.key: _image_copy(e.image, root=root, stem=f"explanations/{stem}_{e.condition.key}")
         for e in question.explanations.all()
     }
-    return {
+    data = {
         "key": question.key,
         "image": _image_copy(question.image, root=root, stem=f"images/{stem}"),
         "labels": list(question.labels),
@@ -218,6 +223,11 @@ def _question_dump(*, question: Question, number: int, root: Path) -> dict:
         "options": list(question.options),
         "explanations": dict(sorted(explanations.items())),
     }
+    if question.prediction_set:
+        data["prediction_set"] = list(question.prediction_set)
+    if question.posteriors:
+        data["posteriors"] = dict(question.posteriors)
+    return data
 
 
 def _image_copy(field_file: FieldFile, *, root: Path, stem: str) -> str:

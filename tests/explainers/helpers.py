@@ -1,7 +1,8 @@
 """A tiny world for render tests: a synthetic VOC split and random-weight resnet18 networks at 64 px.
 
-The classifier's bias makes "aeroplane" its top class for every image, so it is right exactly on the
-images that hold an aeroplane, a fact the tests can read from the annotations. The blind classifier is
+The classifier's biases make {"aeroplane"} its prediction set for every image, so by the paper's rule it
+is right exactly on the images that hold an aeroplane and nothing else, and wrong on those without one,
+facts the tests can read from the annotations. The blind classifier is
 the same with only negative weights on "aeroplane": its Grad-CAM mask is empty on every image.
 """
 
@@ -39,7 +40,7 @@ class TinyWorld:
 
     def right_keys(self) -> set[str]:
         dataset = VOCDataset(self.voc, split="test", image_size=IMAGE_SIZE, include_difficult=True)
-        return {key for index, key in enumerate(dataset.ids) if FAVOURITE in dataset.labels(index)}
+        return {key for index, key in enumerate(dataset.ids) if dataset.labels(index) == [FAVOURITE]}
 
 
 @cache
@@ -50,8 +51,9 @@ def tiny_world(base: Path) -> TinyWorld:
     torch.manual_seed(0)
     config = ClassifierConfig(arch="resnet18", image_size=IMAGE_SIZE)
     classifier = classifier_build(config)
-    with torch.no_grad():
-        classifier.fc.bias[VOC_CLASSES.index(FAVOURITE)] += 1000.0
+    with torch.no_grad():  # posterior 1 for the favourite, 0 for every other class
+        classifier.fc.bias -= 1000.0
+        classifier.fc.bias[VOC_CLASSES.index(FAVOURITE)] += 2000.0
     classifier_save(classifier, base / "classifier.pt", metrics={"map": 0.5, "ap": {"cat": float("nan")}})
     favourite = VOC_CLASSES.index(FAVOURITE)
     with torch.no_grad():  # layer4 ends in a ReLU, so negative weights leave no positive evidence

@@ -9,12 +9,13 @@ import pytest
 
 from explainers.demo import demo_bundle_render
 from explainers.services import RenderError
+from survey import rules
 from survey.services.bundles import study_import_bundle
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_bundle_imports_as_a_thirty_question_study_and_says_how_balanced_it_is(
+def test_the_demo_bundle_imports_as_a_study_that_follows_the_papers_rule_and_says_how_balanced_it_is(
     tmp_path: Path,
 ) -> None:
     said: list[str] = []
@@ -22,12 +23,20 @@ def test_the_demo_bundle_imports_as_a_thirty_question_study_and_says_how_balance
         directory=tmp_path / "bundle", work_dir=tmp_path / "work", budget="tiny", log=said.append
     )
     study = study_import_bundle(directory=bundle, open_study=True)
-    right = study.questions.filter(model_correct=True).count()
-    assert study.questions.count() == 30
-    assert f"{right} right and {30 - right} wrong questions" in said[-1]
-    if right != 16:
+    right, asked = study.questions.filter(model_correct=True).count(), study.questions.count()
+    data = json.loads((bundle / "study.json").read_text())
+    assert data["selection"]["rule"] == rules.RULE_NAME
+    assert (data["selection"]["picked_correct"], data["selection"]["picked_incorrect"]) == (
+        right,
+        asked - right,
+    )
+    for question in data["questions"]:
+        expected = rules.CORRECT if question["model_correct"] else rules.INCORRECT
+        assert rules.category(question["prediction_set"], question["labels"]) == expected
+        assert question["prediction"] == question["prediction_set"][0]
+    assert f"{right} right and {asked - right} wrong questions" in said[-1]
+    if (right, asked) != (16, 30):
         assert "Asked for 16 right and 14 wrong: the split had too few." in said[-1]
-    assert all(condition.examples.count() == 1 for condition in study.conditions.all())
 
 
 def test_a_second_demo_run_reuses_the_trained_networks(tmp_path: Path) -> None:

@@ -171,9 +171,9 @@ def test_a_split_too_small_for_the_questions_fails_the_job_with_the_reason(
         job = job_create(world, networks, tmp_path / "out", n_correct=16, n_wrong=14)
     job.refresh_from_db()
     assert job.status == "failed"
-    assert job.error == (
-        "the test split has 1 images the model gets right and 11 it gets wrong; "
-        "16 right and 14 wrong were asked for"
+    assert job.error.startswith(
+        "the test split has 12 images: 1 the model gets right (P = L) and 11 it gets wrong "
+        "(P and L disjoint); 16 right and 14 wrong were asked for"
     )
     assert job.study is None and not Study.objects.exists()
 
@@ -186,9 +186,10 @@ def test_images_whose_grad_cam_mask_is_empty_are_left_out_and_the_job_says_how_m
         job = job_create(world, (blind, networks[1]), tmp_path / "out", n_correct=1, n_wrong=1)
     job.refresh_from_db()
     assert job.status == "failed"
-    assert job.error == (
-        "the test split has 0 images the model gets right and 0 it gets wrong, leaving out 12 whose "
-        "Grad-CAM mask is (almost) empty; 1 right and 1 wrong were asked for"
+    assert job.error.startswith(
+        "the test split has 12 images: 1 the model gets right (P = L) and 11 it gets wrong (P and L "
+        "disjoint); left out 12 eligible whose Grad-CAM mask is (almost) empty; 1 right and 1 wrong were "
+        "asked for"
     )
 
 
