@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,9 @@ def test_render_study_given_a_decoder_as_classifier_says_so_and_creates_nothing(
 def test_render_study_reports_a_failed_job_with_its_reason(world: TinyWorld, tmp_path: Path) -> None:
     with pytest.raises(CommandError) as caught:
         render_study(world, tmp_path / "out", "--n-correct=5")
-    assert str(caught.value) == (
-        f"Render job {RenderJob.objects.get().pk} failed: the test split has 1 images the model gets right "
-        "and 11 it gets wrong; 5 right and 2 wrong were asked for"
+    assert str(caught.value).startswith(
+        f"Render job {RenderJob.objects.get().pk} failed: the test split has 12 images: 1 the model gets "
+        "right (P = L) and 11 it gets wrong (P and L disjoint); 5 right and 2 wrong were asked for"
     )
 
 
@@ -71,3 +72,43 @@ def test_register_checkpoint_records_the_file_and_prints_its_config(world: TinyW
     checkpoint = Checkpoint.objects.get()
     assert f"Checkpoint {checkpoint.pk}: tiny decoder (decoder, {checkpoint.sha256[:8]})" in stdout.getvalue()
     assert "'in_channels': 512" in stdout.getvalue()
+
+
+def test_a_dry_run_lists_the_counts_and_the_picks_and_writes_nothing(
+    world: TinyWorld, tmp_path: Path
+) -> None:
+    output = render_study(world, tmp_path / "out", "--dry-run")
+
+    assert "Dry run: nothing was rendered or written." in output
+    assert "      12  images in the split" in output
+    assert "       1  eligible, the model is right (P = L)" in output
+    assert "      11  eligible, the model is wrong (P and L disjoint)" in output
+    assert "Picked 1 right and 2 wrong questions:" in output
+    right = next(line for line in output.splitlines() if ": right;" in line)
+    assert "labels aeroplane; P aeroplane; top aeroplane (1.00); options " in right
+    assert sum(": wrong" in line for line in output.splitlines()) == 3  # two questions and the example
+    assert not (tmp_path / "out").exists()
+    assert not Checkpoint.objects.exists() and not RenderJob.objects.exists()
+
+
+def test_a_dry_run_on_a_split_too_small_says_how_many_images_of_each_kind_it_has(
+    world: TinyWorld, tmp_path: Path
+) -> None:
+    with pytest.raises(CommandError) as caught:
+        render_study(world, tmp_path / "out", "--dry-run", "--n-correct=3")
+
+    assert str(caught.value).startswith(
+        "Dry run: the test split has 12 images: 1 the model gets right (P = L) and 11 it gets wrong"
+    )
+    assert "3 right and 2 wrong were asked for" in str(caught.value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_difficult_policy_is_recorded_on_the_job_and_in_the_bundle(
+    world: TinyWorld, tmp_path: Path
+) -> None:
+    render_study(world, tmp_path / "out", "--ignore-difficult")
+
+    job = RenderJob.objects.get()
+    assert job.difficult == "ignore"
+    assert json.loads((tmp_path / "out" / "study.json").read_text())["selection"]["difficult"] == "ignore"

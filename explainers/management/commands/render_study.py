@@ -11,6 +11,8 @@ from django.urls import reverse
 
 from explainers.models import RenderJob
 from explainers.services import checkpoint_register, render_job_create
+from explainers.services.selection import Selection
+from survey.rules import DIFFICULT_IGNORE, DIFFICULT_LABELS
 
 POLL_SECONDS = 1.0
 
@@ -37,6 +39,18 @@ class Command(BaseCommand):
             "--allow-shortfall", action="store_true", help="Fill a short pool from the other."
         )
         parser.add_argument("--seed", type=int, default=0, help="Seed of the question and option picks.")
+        parser.add_argument(
+            "--ignore-difficult",
+            action="store_true",
+            help="Leave classes seen only as difficult objects out of the labels (default: they are labels, "
+            "as the authors had it).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Run the classifier over the split and list the questions it would pick; render and write "
+            "nothing.",
+        )
         parser.add_argument("--image-size", type=int, help="Side of the images (default: the classifier's).")
         parser.add_argument("--chunk-size", type=int, default=8, help="Images per batched render task.")
         parser.add_argument("--output-dir", type=Path, help="New or empty folder for the bundle.")
@@ -45,6 +59,10 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=3600, help="Seconds --wait waits at most.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        difficult = DIFFICULT_IGNORE if options["ignore_difficult"] else DIFFICULT_LABELS
+        if options["dry_run"]:
+            self.dry_run(options, difficult=difficult)
+            return
         try:
             job = render_job_create(
                 slug=options["slug"],
@@ -58,6 +76,7 @@ class Command(BaseCommand):
                 n_wrong=options["n_wrong"],
                 allow_shortfall=options["allow_shortfall"],
                 seed=options["seed"],
+                difficult=difficult,
                 image_size=options["image_size"],
                 chunk_size=options["chunk_size"],
                 open_study=options["open"],
@@ -70,6 +89,25 @@ class Command(BaseCommand):
         if options["wait"]:
             job = self.wait(job, deadline=time.monotonic() + options["timeout"])
         self.report(job)
+
+    def dry_run(self, options: dict[str, Any], *, difficult: str) -> None:
+        from explainers.services.preview import selection_preview
+
+        try:
+            selection = selection_preview(
+                classifier_path=options["classifier"],
+                dataset_root=options["voc"],
+                split=options["split"],
+                n_correct=options["n_correct"],
+                n_wrong=options["n_wrong"],
+                seed=options["seed"],
+                difficult=difficult,
+                image_size=options["image_size"],
+                allow_shortfall=options["allow_shortfall"],
+            )
+        except ValueError as exc:
+            raise CommandError(f"Dry run: {exc}") from exc
+        self.stdout.write(selection_report(selection))
 
     def wait(self, job: RenderJob, *, deadline: float) -> RenderJob:
         shown = ""
@@ -92,3 +130,37 @@ class Command(BaseCommand):
         url = reverse("survey:landing", kwargs={"slug": job.study.slug})
         state = "open" if job.study.is_open else "a draft (open it in the admin)"
         self.stdout.write(self.style.SUCCESS(f"Study {job.study.slug!r} is {state}: {url}"))
+
+
+COUNT_LINES = (
+    ("images", "images in the split"),
+    ("eligible_correct", "eligible, the model is right (P = L)"),
+    ("eligible_incorrect", "eligible, the model is wrong (P and L disjoint)"),
+    ("not_eligible_partial_overlap", "not eligible: P and L overlap in part"),
+    ("not_eligible_empty_prediction_set", "not eligible: empty prediction set"),
+    ("not_eligible_no_labels", "not eligible: no true label"),
+    ("not_eligible_difficult_in_prediction", "not eligible: P names a difficult-only class"),
+    ("left_out_empty_mask", "left out: empty Grad-CAM mask"),
+)
+
+
+def selection_report(selection: Selection) -> str:
+    """The dry run's text: the counts by category, then every pick with its labels, P, top and options."""
+    audit = selection.audit
+    lines = [
+        "Dry run: nothing was rendered or written.",
+        f"Selection rule {audit['rule']} on the {audit['split']} split, seed {audit['seed']}, difficult "
+        f"objects: {audit['difficult']}.",
+        *(f"  {audit[key]:>6}  {text}" for key, text in COUNT_LINES),
+        f"Picked {audit['picked_correct']} right and {audit['picked_incorrect']} wrong questions:",
+    ]
+    picks = [(pick, "") for pick in selection.questions]
+    picks += [(selection.example, " (example for the introductions)")] if selection.example else []
+    for pick, role in picks:
+        p = pick.prediction
+        lines.append(
+            f"  {p.key}: {'right' if p.correct else 'wrong'}{role}; labels {', '.join(p.labels)}; "
+            f"P {', '.join(p.prediction_set)}; top {p.top} ({p.confidence:.2f}); "
+            f"options {', '.join(pick.options)}"
+        )
+    return "\n".join(lines)
