@@ -1,6 +1,6 @@
 """The participant API: start, fetch the next question, answer. Participants are known only by token.
 
-Errors from the services become {"message": ...} responses in survey.api_errors.
+Errors from the services are ApplicationErrors: core.api turns them into {"message": ...} responses.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ErrorSerializer
 from survey.models import Participant, Study
 from survey.selectors.participants import participant_by_token, participant_next_question
 from survey.selectors.studies import study_by_slug
@@ -34,15 +35,6 @@ from survey.services.participants import (
     participant_start,
     participant_touch,
 )
-
-
-# Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
-@extend_schema_serializer(component_name="Error")
-class ErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    errors = serializers.JSONField(
-        required=False, help_text="Validation errors only: what is wrong, per field of the request."
-    )
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -64,6 +56,7 @@ class ParticipantApi(APIView):
         return participant
 
 
+# Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
 class ParticipantStartApi(ParticipantApi):
     @extend_schema_serializer(component_name="ParticipantStartInput")
     class InputSerializer(serializers.Serializer):
