@@ -23,18 +23,16 @@ from rest_framework.views import APIView
 
 from core.api import ErrorSerializer
 from survey.models import Participant, Study
-from survey.selectors.participants import participant_by_token, participant_next_question
+from survey.selectors.participants import participant_by_token
 from survey.selectors.studies import study_by_slug
 from survey.services.participants import (
     EXTERNAL_ID_MAX,
     ID_MAX,
-    ParticipantNotActive,
     answer_submit,
     external_id_hashes,
-    participant_question_shown,
     participant_start,
-    participant_touch,
 )
+from survey.services.questions import Completed, participant_current_question
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -155,13 +153,10 @@ class ParticipantNextApi(ParticipantApi):
         },
     )
     def get(self, request: Request, token: str) -> Response:
-        participant = participant_touch(participant=self.participant(token))
-        _require_not_abandoned(participant)
-        participant_question_shown(participant=participant)
-        upcoming = participant_next_question(participant)
-        if upcoming is None:
-            return Response(self.DoneOutputSerializer(participant.study).data)
-        return Response(self.QuestionOutputSerializer(upcoming, context={"request": request}).data)
+        current = participant_current_question(participant=self.participant(token))
+        if isinstance(current, Completed):
+            return Response(self.DoneOutputSerializer(current.study).data)
+        return Response(self.QuestionOutputSerializer(current, context={"request": request}).data)
 
 
 class AnswerSubmitApi(ParticipantApi):
@@ -210,11 +205,6 @@ def _validated(serializer_class: type[serializers.Serializer], data: object) -> 
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _require_not_abandoned(participant: Participant) -> None:
-    if participant.status == Participant.Status.ABANDONED:
-        raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
 
 
 def api_not_found(request: HttpRequest) -> JsonResponse:

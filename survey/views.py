@@ -27,7 +27,6 @@ from survey.models import Participant, Study
 from survey.selectors.participants import (
     Step,
     participant_by_token,
-    participant_next_question,
     participant_progress,
     participant_step,
 )
@@ -43,10 +42,10 @@ from survey.services.participants import (
     external_id_hashes,
     participant_intro_seen,
     participant_leave,
-    participant_question_shown,
     participant_start,
     participant_touch,
 )
+from survey.services.questions import Completed, participant_current_question
 
 # Prolific appends these to the study link; they are only ever kept hashed.
 EXTERNAL_ID_PARAMS = {"prolific_pid": "PROLIFIC_PID", "study_id": "STUDY_ID", "session_id": "SESSION_ID"}
@@ -211,11 +210,10 @@ def question(request: HttpRequest, participant: Participant) -> HttpResponse:
 def _question_page(
     request: HttpRequest, participant: Participant, *, form: AnswerForm, status: int = 200
 ) -> HttpResponse:
-    participant_question_shown(participant=participant)
-    upcoming = participant_next_question(participant)
-    if upcoming is None:
+    current = participant_current_question(participant=participant)
+    if isinstance(current, Completed):
         return _step_response(request, participant)
-    context = {"study": participant.study, "participant": participant, "upcoming": upcoming, "form": form}
+    context = {"study": participant.study, "participant": participant, "upcoming": current, "form": form}
     return render(request, "survey/question.html", context, status=status)
 
 
