@@ -10,9 +10,14 @@ from typing import Any
 
 
 class ApplicationError(ValueError):
-    """A refusal the user can act on. ``status`` is the HTTP status; ``extra`` holds details (problems)."""
+    """A refusal the user can act on. ``status`` is the HTTP status; ``extra`` holds details (problems).
+
+    Subclasses set ``status`` (and a page ``title``) as class attributes; the constructor may override
+    the status for one raise.
+    """
 
     status: int = 400
+    title: str = "This cannot be done"  # the heading of the page that shows the message
 
     def __init__(
         self, message: str, *, status: int | None = None, extra: dict[str, Any] | None = None

@@ -1,6 +1,6 @@
 """The participant API: start, fetch the next question, answer. Participants are known only by token.
 
-Errors from the services become {"message": ...} responses in survey.api_errors.
+Errors from the services are ApplicationErrors: core.api turns them into {"message": ...} responses.
 """
 
 from __future__ import annotations
@@ -21,28 +21,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import ErrorSerializer
 from survey.models import Participant, Study
-from survey.selectors.participants import participant_by_token, participant_next_question
+from survey.selectors.participants import participant_by_token
 from survey.selectors.studies import study_by_slug
 from survey.services.participants import (
     EXTERNAL_ID_MAX,
     ID_MAX,
-    ParticipantNotActive,
     answer_submit,
     external_id_hashes,
-    participant_question_shown,
     participant_start,
-    participant_touch,
 )
-
-
-# Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
-@extend_schema_serializer(component_name="Error")
-class ErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    errors = serializers.JSONField(
-        required=False, help_text="Validation errors only: what is wrong, per field of the request."
-    )
+from survey.services.questions import Completed, participant_current_question
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -64,6 +54,7 @@ class ParticipantApi(APIView):
         return participant
 
 
+# Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
 class ParticipantStartApi(ParticipantApi):
     @extend_schema_serializer(component_name="ParticipantStartInput")
     class InputSerializer(serializers.Serializer):
@@ -162,13 +153,10 @@ class ParticipantNextApi(ParticipantApi):
         },
     )
     def get(self, request: Request, token: str) -> Response:
-        participant = participant_touch(participant=self.participant(token))
-        _require_not_abandoned(participant)
-        participant_question_shown(participant=participant)
-        upcoming = participant_next_question(participant)
-        if upcoming is None:
-            return Response(self.DoneOutputSerializer(participant.study).data)
-        return Response(self.QuestionOutputSerializer(upcoming, context={"request": request}).data)
+        current = participant_current_question(participant=self.participant(token))
+        if isinstance(current, Completed):
+            return Response(self.DoneOutputSerializer(current.study).data)
+        return Response(self.QuestionOutputSerializer(current, context={"request": request}).data)
 
 
 class AnswerSubmitApi(ParticipantApi):
@@ -217,11 +205,6 @@ def _validated(serializer_class: type[serializers.Serializer], data: object) -> 
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _require_not_abandoned(participant: Participant) -> None:
-    if participant.status == Participant.Status.ABANDONED:
-        raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
 
 
 def api_not_found(request: HttpRequest) -> JsonResponse:

@@ -3,7 +3,9 @@
 Each participant page shows only the participant's current step (landing, intro, question, done);
 asked for another, it redirects there. Nothing is cached, so the back button fetches the current step.
 Prolific's ids in a study link are hashed into the session at once and the link redirects to itself
-without them, so the raw ids stay out of the browser's history and later referers.
+without them, so the raw ids stay out of the browser's history and later referers. A refusal from a
+service (an ApplicationError) is shown on the "unavailable" page with its status, unless the view
+has a better place to send the participant.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.pages import application_error_page
 from survey.models import Participant, Study
 from survey.selectors.participants import (
     Step,
     participant_by_token,
-    participant_next_question,
     participant_progress,
     participant_step,
 )
@@ -35,22 +37,23 @@ from survey.services.participants import (
     ExternalIdHashes,
     InvalidOption,
     ParticipantNotActive,
-    StudyNotOpen,
     SurveyError,
     answer_submit,
     external_id_hashes,
     participant_intro_seen,
     participant_leave,
-    participant_question_shown,
     participant_start,
     participant_touch,
 )
+from survey.services.questions import Completed, participant_current_question
 
 # Prolific appends these to the study link; they are only ever kept hashed.
 EXTERNAL_ID_PARAMS = {"prolific_pid": "PROLIFIC_PID", "study_id": "STUDY_ID", "session_id": "SESSION_ID"}
 STEP_URL_NAMES = {Step.INTRO: "survey:intro", Step.QUESTION: "survey:question", Step.DONE: "survey:done"}
 
 ParticipantView = Callable[..., HttpResponse]
+
+error_page = application_error_page("survey/unavailable.html")
 
 
 class StartForm(forms.Form):
@@ -87,7 +90,10 @@ def _link_key(slug: str) -> str:
 
 
 def with_participant(view: ParticipantView) -> ParticipantView:
-    """Resolve the URL's token to a participant of the URL's study, and record that they were seen."""
+    """Resolve the URL's token to a participant of the URL's study, and record that they were seen.
+
+    A refusal the view does not handle itself is shown on the error page.
+    """
 
     @wraps(view)
     def wrapper(request: HttpRequest, slug: str, token: str) -> HttpResponse:
@@ -98,7 +104,7 @@ def with_participant(view: ParticipantView) -> ParticipantView:
             request.session[_session_key(slug)] = token
         return view(request, participant_touch(participant=participant))
 
-    return never_cache(wrapper)
+    return never_cache(error_page(wrapper))
 
 
 def _step_response(request: HttpRequest, participant: Participant) -> HttpResponse:
@@ -121,6 +127,7 @@ def _study_unavailable(request: HttpRequest, study: Study) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@error_page
 def landing(request: HttpRequest, slug: str) -> HttpResponse:
     study = study_by_slug(slug=slug)
     if study is None:
@@ -159,10 +166,7 @@ def _landing_post(request: HttpRequest, study: Study, link: ExternalIdHashes) ->
     form = StartForm(request.POST)
     if not form.is_valid():
         return render(request, "survey/landing.html", {"study": study, "form": form}, status=400)
-    try:
-        participant = participant_start(study=study, id_hashes=link)
-    except StudyNotOpen as exc:
-        return _unavailable(request, "Study not available", str(exc))
+    participant = participant_start(study=study, id_hashes=link)
     request.session[_session_key(study.slug)] = participant.token
     request.session.pop(_link_key(study.slug), None)
     return redirect("survey:intro", slug=study.slug, token=participant.token)
@@ -206,11 +210,10 @@ def question(request: HttpRequest, participant: Participant) -> HttpResponse:
 def _question_page(
     request: HttpRequest, participant: Participant, *, form: AnswerForm, status: int = 200
 ) -> HttpResponse:
-    participant_question_shown(participant=participant)
-    upcoming = participant_next_question(participant)
-    if upcoming is None:
+    current = participant_current_question(participant=participant)
+    if isinstance(current, Completed):
         return _step_response(request, participant)
-    context = {"study": participant.study, "participant": participant, "upcoming": upcoming, "form": form}
+    context = {"study": participant.study, "participant": participant, "upcoming": current, "form": form}
     return render(request, "survey/question.html", context, status=status)
 
 

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_slug
 from PIL import Image
 
+from core.errors import ApplicationError
 from survey.models import (
     CANT_TELL,
     CANT_TELL_LABEL,
@@ -48,12 +49,19 @@ QUESTION_FIELDS = (
 )
 
 
-class BundleError(ValueError):
+class BundleError(ApplicationError):
     """The bundle cannot be imported (or exported); `problems` names each bad entry."""
 
+    status = 400
+    title = "The bundle cannot be used"
+
     def __init__(self, problems: Iterable[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+        problems = list(problems)
+        super().__init__("\n".join(problems), extra={"problems": problems})
+
+    @property
+    def problems(self) -> list[str]:
+        return self.extra["problems"]
 
 
 @dataclass(frozen=True)

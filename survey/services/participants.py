@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from survey.models import Answer, Condition, Explanation, Participant, Question, Study
 from survey.selectors.participants import (
     condition_fill,
@@ -28,32 +29,37 @@ from survey.selectors.participants import (
 from survey.selectors.studies import study_abandon_cutoff
 
 
-class SurveyError(Exception):
-    """A participant's request that cannot be carried out; the message is shown as is."""
+class SurveyError(ApplicationError):
+    """A participant's request that cannot be carried out; the message is shown as is.
+
+    400 when the request itself is wrong, 409 when it clashes with the participant's or study's state.
+    """
 
 
 class StudyNotOpen(SurveyError):
-    pass
+    status = 409
+    title = "Study not available"
 
 
 class ParticipantNotActive(SurveyError):
-    pass
+    status = 409
+    title = "This session has ended"
 
 
 class ParticipantFinished(ParticipantNotActive):
-    pass
+    title = "Already completed"
 
 
 class WrongQuestion(SurveyError):
-    pass
+    status = 400
 
 
 class InvalidOption(SurveyError):
-    pass
+    status = 400
 
 
 class AnswerConflict(SurveyError):
-    pass
+    status = 409
 
 
 # Limits on what participants send: Prolific's ids are short, and ids are signed 64-bit integers.

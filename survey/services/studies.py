@@ -7,16 +7,23 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models.fields.files import FieldFile
 
+from core.errors import ApplicationError
 from survey.constants import OPTIONS_PER_QUESTION
 from survey.models import CANT_TELL, CANT_TELL_LABEL, Question, Study
 
 
-class StudyNotReady(Exception):
+class StudyNotReady(ApplicationError):
     """The study cannot open; `problems` says, in plain words, what is missing."""
 
+    status = 409
+    title = "The study cannot open yet"
+
     def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(self.problems))
+        super().__init__("; ".join(problems), extra={"problems": list(problems)})
+
+    @property
+    def problems(self) -> list[str]:
+        return self.extra["problems"]
 
 
 def question_problems(

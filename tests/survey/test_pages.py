@@ -374,6 +374,19 @@ def test_a_study_that_is_not_open_shows_a_clear_page(status: str, title: str) ->
     assert refused.status_code == 404 and not Participant.objects.exists()
 
 
+def test_a_study_closing_while_someone_consents_shows_the_refusal_with_its_status(study, monkeypatch) -> None:
+    Study.objects.filter(pk=study.pk).update(status=Study.Status.CLOSED)
+    # The landing page still holds the study as it read it, open, a moment before it closed.
+    monkeypatch.setattr(views, "study_by_slug", lambda *, slug: study)
+
+    response = Client().post("/s/pv-vs-gradcam/", {"consent": "on"})
+
+    assert response.status_code == 409
+    assert "Study not available" in response.content.decode()
+    assert "This study is closed." in response.content.decode()
+    assert not Participant.objects.exists()
+
+
 def test_a_participant_may_finish_after_the_study_closed(study) -> None:
     client = Client()
     ada = past_intro(client, study)

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
+from core.commands import application_errors
 from explainers.demo import BUDGETS
-from explainers.services import RenderError
 from survey.demo import DEMO_RESEARCHER, demo_researcher_ensure, demo_study_ensure
-from survey.services.bundles import BundleError
-from survey.services.studies import StudyNotReady
 
 
 class Command(BaseCommand):
@@ -52,10 +50,8 @@ class Command(BaseCommand):
         work_dir: Path | None,
         **options: object,
     ) -> None:
-        try:
+        with application_errors("The demo study could not be set up:"):
             study, created = demo_study_ensure(drawn=drawn, budget=budget, work_dir=work_dir, log=self.say)
-        except (BundleError, StudyNotReady, RenderError) as exc:
-            raise CommandError(f"The demo study could not be set up:\n{exc}") from exc
         researcher, new_login = demo_researcher_ensure()
         base = f"http://{host}:{port}"
         username, password = DEMO_RESEARCHER

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.commands import application_errors
 from survey.selectors.studies import study_by_slug
-from survey.services.bundles import BundleError, study_export_bundle
+from survey.services.bundles import study_export_bundle
 
 
 class Command(BaseCommand):
@@ -19,8 +20,6 @@ class Command(BaseCommand):
         study = study_by_slug(slug=slug)
         if study is None:
             raise CommandError(f"There is no study with slug {slug!r}.")
-        try:
+        with application_errors():
             written = study_export_bundle(study=study, directory=directory)
-        except BundleError as exc:
-            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(f"Exported study {slug!r} to {written}"))

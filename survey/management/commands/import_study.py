@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from survey.services.bundles import BundleError, study_import_bundle
-from survey.services.studies import StudyNotReady
+from core.commands import application_errors
+from survey.services.bundles import study_import_bundle
 
 
 class Command(BaseCommand):
@@ -24,9 +24,8 @@ class Command(BaseCommand):
         self, *args: object, directory: Path, open_study: bool, replace: bool, **options: object
     ) -> None:
         try:
-            study = study_import_bundle(directory=directory, open_study=open_study, replace=replace)
-        except (BundleError, StudyNotReady) as exc:
-            raise CommandError(f"Nothing was imported from {directory}:\n{exc}") from exc
+            with application_errors(f"Nothing was imported from {directory}:"):
+                study = study_import_bundle(directory=directory, open_study=open_study, replace=replace)
         except OSError as exc:
             raise CommandError(f"Nothing was imported: the images could not be stored ({exc})") from exc
         self.stdout.write(

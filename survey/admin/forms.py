@@ -1,0 +1,85 @@
+"""The admin's forms: each judges a study's or a question's edits by the rules opening a study applies."""
+
+from __future__ import annotations
+
+import copy
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.forms.models import BaseInlineFormSet
+
+from survey.models import Condition, Question, Study
+from survey.services.studies import question_problems, study_readiness_problems
+
+
+def _urls_assume_https(field: models.Field, **kwargs: object) -> forms.Field | None:
+    # Django 6 makes https the default for scheme-less URLs; choose it now rather than warn.
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class StudyAdminForm(forms.ModelForm):
+    class Meta:
+        model = Study
+        formfield_callback = _urls_assume_https
+        fields = [
+            "name", "slug", "status", "description", "completion_code", "completion_redirect_url",
+            "assignment_policy", "classes", "abandon_after_minutes",
+        ]  # fmt: skip
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("status") == Study.Status.OPEN:
+            # The saved conditions and questions, judged with this form's edits; conditions edited inline
+            # in the same save are judged again once saved (StudyAdmin.save_related).
+            candidate = copy.copy(self.instance)
+            for name in ["classes", "completion_code", "completion_redirect_url"]:
+                if name in cleaned:
+                    setattr(candidate, name, cleaned[name])
+            problems = study_readiness_problems(study=candidate)
+            if problems:
+                self.add_error("status", [f"The study cannot open yet: {problem}." for problem in problems])
+        return cleaned
+
+
+class QuestionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Question
+        fields = ["study", "key", "order", "image", "labels", "prediction", "model_correct", "options"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        study, options, labels = cleaned.get("study"), cleaned.get("options"), cleaned.get("labels")
+        if study is None or not isinstance(options, list) or not isinstance(labels, list):
+            if options is not None and not isinstance(options, list):
+                self.add_error("options", "Give the options as a JSON list of class names.")
+            if labels is not None and not isinstance(labels, list):
+                self.add_error("labels", "Give the labels as a JSON list of class names.")
+            return cleaned
+        problems = question_problems(
+            where=f"question {cleaned.get('key', '')}",
+            options=options,
+            labels=labels,
+            prediction=cleaned.get("prediction", ""),
+            model_correct=cleaned.get("model_correct"),
+            classes=study.classes,
+        )
+        if problems:
+            raise ValidationError(problems)
+        return cleaned
+
+
+class ExplanationFormSet(BaseInlineFormSet):
+    """Offers the conditions of the question's own study only (all studies' until one is chosen)."""
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "condition" not in form.fields:
+            return
+        conditions = Condition.objects.select_related("study")
+        if self.instance.study_id:
+            conditions = conditions.filter(study_id=self.instance.study_id)
+        form.fields["condition"].queryset = conditions
+        form.fields["condition"].label_from_instance = lambda c: f"{c.study.slug} · {c.key}"

@@ -1,0 +1,148 @@
+"""Participants and answers: what participants left behind is evidence, so it is only ever shown."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest
+
+from survey.models import Answer, Condition, Participant
+from survey.selectors.studies import participants_abandoned_q, study_abandon_cutoff
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class ConditionFilter(admin.SimpleListFilter):
+    """Conditions named with their study, narrowed to the study chosen in the study filter."""
+
+    title = "condition"
+    parameter_name = "condition"
+    condition_field = "condition"
+    study_parameter = "study__id__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[int, str]]:
+        conditions = Condition.objects.select_related("study")
+        study_id = request.GET.get(self.study_parameter, "")
+        if study_id.isdigit():
+            conditions = conditions.filter(study_id=study_id)
+        return [(c.pk, f"{c.study.slug} · {c.key}") for c in conditions]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value() or ""
+        return queryset.filter(**{f"{self.condition_field}_id": value}) if value.isdigit() else queryset
+
+
+class AnswerConditionFilter(ConditionFilter):
+    condition_field = "participant__condition"
+    study_parameter = "participant__study__id__exact"
+
+
+class ParticipantStatusFilter(admin.SimpleListFilter):
+    """Status as researchers mean it: in-progress participants idle too long count as abandoned."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in Participant.Status.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Participant]) -> QuerySet[Participant]:
+        abandoned = participants_abandoned_q()
+        if self.value() == Participant.Status.ABANDONED:
+            return queryset.filter(abandoned)
+        if self.value() == Participant.Status.IN_PROGRESS:
+            return queryset.filter(status=Participant.Status.IN_PROGRESS).exclude(abandoned)
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class AnswerInline(ReadOnlyMixin, admin.TabularInline):
+    model = Answer
+    fields = ["position", "question", "option", "correct", "response_ms", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Answer]:
+        # Each row shows its answer's question and, as the row's title, str(answer): its participant.
+        return super().get_queryset(request).select_related("question", "participant")
+
+    @admin.display(description="correct", boolean=True)
+    def correct(self, answer: Answer) -> bool:
+        return answer.is_correct
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "short_token",
+        "study",
+        "condition",
+        "status_shown",
+        "progress",
+        "started_at",
+        "last_seen_at",
+    ]
+    list_filter = ["study", ConditionFilter, ParticipantStatusFilter]
+    search_fields = ["token"]
+    list_select_related = ["study", "condition"]
+    inlines = [AnswerInline]
+    fields = [
+        "token", "study", "condition", "status_shown", "progress", "seed", "question_order", "started_at",
+        "intro_seen_at", "last_seen_at", "completed_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
+        participants = super().get_queryset(request).select_related("study", "condition")
+        return participants.annotate(n_answers=Count("answers"))
+
+    @admin.display(description="token", ordering="token")
+    def short_token(self, participant: Participant) -> str:
+        return f"{participant.token[:10]}…"
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, participant: Participant) -> str:
+        idle = participant.last_seen_at < study_abandon_cutoff(study=participant.study)
+        if participant.status == Participant.Status.IN_PROGRESS and idle:
+            return "Abandoned (inactive)"
+        return participant.get_status_display()
+
+    @admin.display(description="progress", ordering="n_answers")
+    def progress(self, participant: Participant) -> str:
+        return f"{participant.n_answers}/{len(participant.question_order)}"
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "participant_token",
+        "condition",
+        "position",
+        "question",
+        "option",
+        "correct",
+        "response_ms",
+    ]
+    list_filter = ["participant__study", AnswerConditionFilter, "question__model_correct"]
+    search_fields = ["participant__token", "question__key"]
+    list_select_related = ["participant__condition", "question"]
+
+    @admin.display(description="participant", ordering="participant__token")
+    def participant_token(self, answer: Answer) -> str:
+        return f"{answer.participant.token[:10]}…"
+
+    @admin.display(description="condition", ordering="participant__condition__key")
+    def condition(self, answer: Answer) -> str:
+        return answer.participant.condition.key
+
+    @admin.display(description="correct", boolean=True)
+    def correct(self, answer: Answer) -> bool:
+        return answer.is_correct

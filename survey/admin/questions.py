@@ -1,0 +1,73 @@
+"""Questions with their answer key, input image and one explanation per condition."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from survey.admin.common import FrozenStructureInline, editable_studies, frozen, thumb
+from survey.admin.forms import ExplanationFormSet, QuestionAdminForm
+from survey.models import Explanation, Question
+
+
+class ExplanationInline(FrozenStructureInline):
+    model = Explanation
+    formset = ExplanationFormSet
+    fields = ["condition", "image", "preview"]
+    readonly_fields = ["preview"]
+
+    @admin.display(description="preview")
+    def preview(self, explanation: Explanation) -> SafeString:
+        return thumb(explanation.image, "explanation") if explanation.pk else mark_safe("")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
+    list_display = ["key", "study", "prediction", "model_correct", "input_preview", "explanation_previews"]
+    list_filter = ["study", "model_correct"]
+    search_fields = ["key", "prediction"]
+    list_select_related = ["study"]
+    inlines = [ExplanationInline]
+    fields = [
+        "study", "key", "order", "image", "input_preview", "labels", "prediction", "model_correct", "options",
+        "explanation_previews",
+    ]  # fmt: skip
+    readonly_fields = ["input_preview", "explanation_previews"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        return super().get_queryset(request).prefetch_related("explanations", "study__conditions")
+
+    def has_change_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not frozen(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not frozen(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs: object) -> forms.Field:
+        if db_field.name == "study":
+            kwargs["queryset"] = editable_studies()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="input image")
+    def input_preview(self, question: Question) -> SafeString:
+        return thumb(question.image, f"input {question.key}") if question.pk else mark_safe("—")
+
+    @admin.display(description="explanations")
+    def explanation_previews(self, question: Question) -> SafeString:
+        if question.pk is None:
+            return mark_safe("—")
+        by_condition = {e.condition_id: e.image for e in question.explanations.all()}
+        figures = (
+            (thumb(by_condition.get(c.pk), f"{c.key} {question.key}"), c.key)
+            for c in question.study.conditions.all()
+        )
+        return format_html_join(
+            "",
+            '<figure style="display:inline-block;margin:0 8px 0 0">{}<figcaption>{}</figcaption></figure>',
+            figures,
+        )

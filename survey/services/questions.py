@@ -1,0 +1,33 @@
+"""Presenting the participant's current question: the one use case behind the question page and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from survey.models import Participant, Study
+from survey.selectors.participants import NextQuestion, participant_next_question
+from survey.services.participants import ParticipantNotActive, participant_question_shown, participant_touch
+
+
+@dataclass(frozen=True)
+class Completed:
+    """Every question is answered: the participant is shown the study's completion instead."""
+
+    study: Study
+
+
+def participant_current_question(
+    *, participant: Participant, now: datetime | None = None
+) -> NextQuestion | Completed:
+    """Record the participant as seen, start the current question's clock, and return the question.
+
+    Raises ParticipantNotActive for a participant who left or went quiet too long (marked abandoned here).
+    Deliberately not one transaction: being seen, and being found abandoned, stand even when refused.
+    """
+    participant = participant_touch(participant=participant, now=now)
+    if participant.status == Participant.Status.ABANDONED:
+        raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
+    participant_question_shown(participant=participant, now=now)
+    upcoming = participant_next_question(participant)
+    return Completed(study=participant.study) if upcoming is None else upcoming
