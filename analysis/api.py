@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
@@ -145,5 +145,6 @@ class StudyResultsApi(APIView):
         try:
             analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
         except AnalysisError as exc:
-            return Response({"message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            # Until the one DRF handler maps ApplicationError, the view answers with its status itself.
+            return Response({"message": exc.message}, status=exc.status)
         return Response(self.OutputSerializer(analysis.results).data)

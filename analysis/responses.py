@@ -19,6 +19,8 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
+from core.errors import ApplicationError
+
 COLUMNS = (
     "participant",
     "condition",
@@ -41,12 +43,12 @@ FILE_DROPOUT_NOTE = (
 )
 
 
-class ResponsesFileError(ValueError):
-    """A malformed responses file; the message names the line (1 is the header) and the column."""
+class ResponsesFileError(ApplicationError):
+    """A malformed responses file (400); the message names the line (1 is the header) and the column."""
 
     def __init__(self, detail: str, *, line: int, column: str | None = None) -> None:
         where = f"line {line}" if column is None else f"line {line}, column {column}"
-        super().__init__(f"{where}: {detail}")
+        super().__init__(f"{where}: {detail}", extra={"line": line, "column": column})
         self.line = line
         self.column = column
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from core.errors import ApplicationError
 
 DEFAULT_CONDITIONS = ("gradcam", "pv")
 # The paper's hypotheses, with Grad-CAM first: when the model is wrong, Grad-CAM users guess its
@@ -21,8 +22,8 @@ DEFAULT_CONDITIONS = ("gradcam", "pv")
 DEFAULT_ALTERNATIVES = {"incorrect": "less", "correct": "greater"}
 
 
-class AnalysisError(ValueError):
-    """Options that cannot apply to this data; the message says what to change."""
+class AnalysisError(ApplicationError):
+    """Options that cannot apply to this data (400); the message says what to change."""
 
 
 @dataclass(frozen=True)

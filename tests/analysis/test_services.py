@@ -16,6 +16,7 @@ from django.utils import timezone
 from analysis.responses import FILE_DROPOUT_NOTE, responses_read
 from analysis.results import AnalysisError, AnalysisOptions
 from analysis.services import file_results, study_participants, study_responses, study_results
+from core.errors import ApplicationError
 from survey.models import Participant
 from survey.selectors.studies import study_condition_counts
 from tests.analysis.builders import answer_questions, make_participant, make_scenario, take_part
@@ -186,6 +187,13 @@ def test_identical_accuracies_give_a_message_instead_of_z_and_p() -> None:
 def test_an_unknown_condition_is_refused_with_the_ones_there_are() -> None:
     with pytest.raises(AnalysisError, match="Unknown condition 'lime'; the conditions here are: gradcam, pv"):
         study_results(study=make_scenario(), options=AnalysisOptions(conditions=("gradcam", "lime")))
+
+
+def test_options_that_cannot_apply_are_an_application_error_with_a_400() -> None:
+    with pytest.raises(ApplicationError) as caught:
+        AnalysisOptions(min_answers=0)
+    assert isinstance(caught.value, AnalysisError)
+    assert (caught.value.status, caught.value.message) == (400, "min_answers must be at least 1, got 0")
 
 
 def test_other_conditions_default_to_the_first_two_and_can_be_swapped() -> None:

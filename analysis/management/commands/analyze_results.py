@@ -10,10 +10,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis.plots import figures_write
 from analysis.report import results_render_text
-from analysis.responses import ResponsesFileError
-from analysis.results import Analysis, AnalysisError, AnalysisOptions
+from analysis.results import Analysis, AnalysisOptions
 from analysis.services import file_results, study_results
 from analysis.stats import ALTERNATIVES
+from core.errors import ApplicationError
 from survey.models import Study
 
 
@@ -39,8 +39,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             analysis = self._analyse(options)
-        except (AnalysisError, ResponsesFileError) as exc:
-            raise CommandError(str(exc)) from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(analysis.results, indent=2, ensure_ascii=False, allow_nan=False))
         else:
