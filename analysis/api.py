@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis.results import AnalysisError, AnalysisOptions
-from analysis.services import study_results
+from analysis.services import study_get, study_results
 from analysis.stats import ALTERNATIVES
-from survey.models import Study
 
 _PROPORTION = {"allow_null": True, "min_value": 0.0, "max_value": 1.0}
 
@@ -137,12 +135,10 @@ class StudyResultsApi(APIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        study = Study.objects.filter(slug=slug).first()
-        if study is None:
-            raise NotFound(f"No study with slug {slug!r}.")
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
         try:
+            study = study_get(slug=slug)
+            params = self.InputSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
             analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
         except AnalysisError as exc:
             # Until the one DRF handler maps ApplicationError, the view answers with its status itself.

@@ -23,7 +23,8 @@ DEFAULT_ALTERNATIVES = {"incorrect": "less", "correct": "greater"}
 
 
 class AnalysisError(ApplicationError):
-    """Options that cannot apply to this data (400); the message says what to change."""
+    """Options that cannot apply to this data (400), or no study to apply them to (404); the message says
+    what to change."""
 
 
 @dataclass(frozen=True)

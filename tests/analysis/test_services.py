@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from analysis.responses import FILE_DROPOUT_NOTE, responses_read
 from analysis.results import AnalysisError, AnalysisOptions
-from analysis.services import file_results, study_participants, study_responses, study_results
+from analysis.services import (
+    file_results,
+    study_get,
+    study_participants,
+    study_responses,
+    study_results,
+)
 from core.errors import ApplicationError
 from survey.models import Participant
 from survey.selectors.studies import study_condition_counts
@@ -204,6 +210,24 @@ def test_other_conditions_default_to_the_first_two_and_can_be_swapped() -> None:
     ]
     swapped = study_results(study=study, options=AnalysisOptions(conditions=("pv", "lime"))).results
     assert swapped["tests"]["correct"]["group"] == "pv"
+
+
+def test_conditions_come_in_the_studys_order() -> None:
+    study = make_study(
+        slug="ordered-conditions", conditions=("pv", "none", "gradcam"), n_correct=1, n_wrong=1
+    )
+    study.conditions.filter(key="gradcam").update(order=0)
+    study.conditions.filter(key="pv").update(order=1)
+    study.conditions.filter(key="none").update(order=2)
+    results = study_results(study=study, options=AnalysisOptions()).results
+    assert list(results["conditions"]) == ["gradcam", "pv", "none"]
+    assert list(results["dropout"]) == ["gradcam", "pv", "none"]
+
+
+def test_an_unknown_study_is_an_analysis_error_with_a_404() -> None:
+    with pytest.raises(AnalysisError) as caught:
+        study_get(slug="nope")
+    assert (caught.value.status, caught.value.message) == (404, "No study with slug 'nope'.")
 
 
 def test_a_single_condition_study_gets_its_summaries_and_no_test() -> None:

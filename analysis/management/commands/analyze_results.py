@@ -11,10 +11,9 @@ from django.core.management.base import BaseCommand, CommandError
 from analysis.plots import figures_write
 from analysis.report import results_render_text
 from analysis.results import Analysis, AnalysisOptions
-from analysis.services import file_results, study_results
+from analysis.services import file_results, study_get, study_results
 from analysis.stats import ALTERNATIVES
 from core.errors import ApplicationError
-from survey.models import Study
 
 
 class Command(BaseCommand):
@@ -72,10 +71,7 @@ class Command(BaseCommand):
             except OSError as exc:
                 failing = _failing_path(exc, options["responses"])
                 raise CommandError(f"Cannot read {failing}: {_reason(exc)}") from exc
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            raise CommandError(f"No study with slug {options['study']!r}")
-        return study_results(study=study, options=settings)
+        return study_results(study=study_get(slug=options["study"]), options=settings)
 
 
 def _failing_path(exc: OSError, default: str) -> str:
