@@ -2,7 +2,8 @@
 
 Columns: participant (a pseudonym, never the token: see participant_pseudonym), condition (key),
 question (key), model_correct, prediction, answer (class label or "cant_tell"), is_correct, position
-(1-based), response_ms. Booleans are written true/false.
+(1-based), response_ms. Booleans are written true/false. An export writes the conditions in the study's
+order, which is how a file tells the analysis which condition comes first.
 """
 
 from __future__ import annotations

@@ -16,9 +16,8 @@ import pandas as pd
 from analysis import stats
 from core.errors import ApplicationError
 
-DEFAULT_CONDITIONS = ("gradcam", "pv")
-# The paper's hypotheses, with Grad-CAM first: when the model is wrong, Grad-CAM users guess its
-# prediction less often than PV users; when it is right, more often.
+# The paper's hypotheses, for its study (Grad-CAM its first condition, PV its second): when the model is
+# wrong, Grad-CAM users guess its prediction less often than PV users; when it is right, more often.
 DEFAULT_ALTERNATIVES = {"incorrect": "less", "correct": "greater"}
 
 
@@ -29,7 +28,7 @@ class AnalysisError(ApplicationError):
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    # The two conditions to compare, first one named by U; None: gradcam and pv, else the first two.
+    # The two conditions to compare, first one named by U; None: the first two in the study's order.
     conditions: tuple[str, str] | None = None
     # H1 for questions where the model was wrong, comparing the first condition with the second.
     alternative_incorrect: str = DEFAULT_ALTERNATIVES["incorrect"]
@@ -93,15 +92,17 @@ def results_compute(
 
 
 def compared_conditions(names: dict[str, str], options: AnalysisOptions) -> tuple[str, str] | None:
-    """The two conditions to test; None when there are fewer than two (no test, only summaries)."""
+    """The two conditions to test; None when there are fewer than two (no test, only summaries).
+
+    By default the first two of `names`: the study's order, or a responses file's order of first appearance
+    (an export writes the conditions in the study's order).
+    """
     if options.conditions is not None:
         unknown = [key for key in options.conditions if key not in names]
         if unknown:
             have = ", ".join(names) or "none"
             raise AnalysisError(f"Unknown condition {unknown[0]!r}; the conditions here are: {have}")
         return options.conditions
-    if all(key in names for key in DEFAULT_CONDITIONS):
-        return DEFAULT_CONDITIONS
     if len(names) < 2:
         return None
     first, second = list(names)[:2]

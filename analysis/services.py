@@ -36,13 +36,20 @@ def study_get(*, slug: str) -> Study:
 
 
 def study_responses(*, study: Study) -> pd.DataFrame:
-    """Every answer of the study in the long format, participant by participant in order of arrival.
+    """Every answer of the study in the long format: condition by condition in the study's order (so a
+    file's order of first appearance is the study's), then participant by participant in order of arrival.
 
     Participants appear as pseudonyms: the token lets whoever holds it answer in their name.
     """
     rows = (
         Answer.objects.filter(participant__study=study)
-        .order_by("participant__started_at", "participant_id", "position")
+        .order_by(
+            "participant__condition__order",
+            "participant__condition_id",
+            "participant__started_at",
+            "participant_id",
+            "position",
+        )
         .values_list(
             "participant__token",
             "participant__condition__key",

@@ -224,6 +224,24 @@ def test_conditions_come_in_the_studys_order() -> None:
     assert list(results["dropout"]) == ["gradcam", "pv", "none"]
 
 
+def test_the_default_pair_is_the_studys_first_two_conditions_whatever_their_keys() -> None:
+    study = make_study(slug="pv-first", conditions=("pv", "gradcam"), n_correct=1, n_wrong=1)
+    results = study_results(study=study, options=AnalysisOptions()).results
+    assert results["options"]["conditions"] == ["pv", "gradcam"]
+    assert results["tests"]["incorrect"]["hypothesis"] == "Acc(pv) < Acc(gradcam)"
+
+
+def test_an_export_keeps_the_studys_condition_order_whoever_started_first(tmp_path: Path) -> None:
+    study = make_study(slug="late-gradcam", n_correct=1, n_wrong=1)
+    take_part(study, "pv", wrong_hits=1, right_hits=1)
+    take_part(study, "gradcam", wrong_hits=0, right_hits=1)
+    path = tmp_path / "responses.csv"
+    call_command("export_responses", study.slug, str(path))
+    results = file_results(path=path, options=AnalysisOptions()).results
+    assert list(results["conditions"]) == ["gradcam", "pv"]
+    assert results["options"]["conditions"] == ["gradcam", "pv"]
+
+
 def test_an_unknown_study_is_an_analysis_error_with_a_404() -> None:
     with pytest.raises(AnalysisError) as caught:
         study_get(slug="nope")
