@@ -58,6 +58,37 @@ class ResultsTestsSerializer(serializers.Serializer):
     correct = ResultsTestSerializer(required=False)
 
 
+class ResultsOmnibusSerializer(serializers.Serializer):
+    conditions = serializers.ListField(
+        child=serializers.CharField(), help_text="The conditions compared: those with participants counted."
+    )
+    n = serializers.DictField(child=serializers.IntegerField(), help_text="Participants per condition.")
+    h = serializers.FloatField(allow_null=True, help_text="Kruskal-Wallis H, corrected for ties.")
+    df = serializers.IntegerField(allow_null=True, help_text="Conditions compared - 1.")
+    p = serializers.FloatField(allow_null=True, help_text="Chi-squared approximation.")
+    message = serializers.CharField(allow_null=True, help_text="Why a figure is missing, or who is left out.")
+
+
+class ResultsOmnibusesSerializer(serializers.Serializer):
+    # Both absent when the study has fewer than two conditions.
+    incorrect = ResultsOmnibusSerializer(required=False)
+    correct = ResultsOmnibusSerializer(required=False)
+
+
+class ResultsPairSerializer(serializers.Serializer):
+    a = serializers.CharField(help_text="The condition U and r are reported for.")
+    b = serializers.CharField()
+    subset = serializers.CharField(help_text="incorrect (model wrong) or correct (model right).")
+    n_a = serializers.IntegerField()
+    n_b = serializers.IntegerField()
+    u = serializers.FloatField(allow_null=True)
+    z = serializers.FloatField(allow_null=True, help_text="Normal approximation, tie-corrected variance.")
+    p = serializers.FloatField(allow_null=True, help_text="Two-sided.")
+    p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted over the subset's pairs.")
+    rank_biserial = serializers.FloatField(allow_null=True, help_text="Positive when a scores higher.")
+    message = serializers.CharField(allow_null=True, help_text="Why a figure is missing (null if none is).")
+
+
 class ResultsDropoutSerializer(serializers.Serializer):
     started = serializers.IntegerField()
     completed = serializers.IntegerField()
@@ -117,6 +148,8 @@ class StudyResultsApi(APIView):
 
         conditions = serializers.DictField(child=ResultsConditionSerializer())
         tests = ResultsTestsSerializer()
+        omnibus = ResultsOmnibusesSerializer()
+        pairwise = serializers.ListField(child=ResultsPairSerializer())
         dropout = serializers.DictField(child=ResultsDropoutSerializer())
         questions = serializers.ListField(child=ResultsQuestionSerializer())
         response_times = serializers.ListField(child=ResultsResponseTimeSerializer())
@@ -125,7 +158,10 @@ class StudyResultsApi(APIView):
 
     @extend_schema(
         operation_id="study_results",
-        summary="A study's results: Table 1, Mann-Whitney tests, dropout, per-question accuracy",
+        summary=(
+            "A study's results: Table 1, Mann-Whitney tests (the chosen pair, and every pair), "
+            "Kruskal-Wallis, dropout, per-question accuracy"
+        ),
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,

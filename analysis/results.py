@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,8 @@ def results_compute(
     results = {
         "conditions": {key: _condition_summary(scores, key, name) for key, name in names.items()},
         "tests": _tests(scores, pair, options),
+        "omnibus": _omnibus(scores, names),
+        "pairwise": _pairwise(scores, names, options),
         "dropout": {key: dict(dropout[key]) for key in names},
         "questions": _question_rows(questions),
         "response_times": _response_time_rows(questions),
@@ -158,6 +160,48 @@ def _test(scores: pd.DataFrame, subset: str, pair: tuple[str, str], options: Ana
         "rank_biserial_ci": list(result.rank_biserial_ci),
         "message": result.message,
     }
+
+
+def _groups(scores: pd.DataFrame, subset: str, names: dict[str, str]) -> dict[str, np.ndarray]:
+    """Each condition's per-participant accuracies in the subset, in the order of `names`."""
+    rows = scores[scores["subset"] == subset]
+    return {key: rows.loc[rows["condition"] == key, "accuracy"].to_numpy() for key in names}
+
+
+def _omnibus(scores: pd.DataFrame, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per subset, a Kruskal-Wallis test across every condition with participants counted in it."""
+    if len(names) < 2:
+        return {}
+    return {subset: _kruskal(_groups(scores, subset, names), subset) for subset in stats.SUBSETS}
+
+
+def _kruskal(groups: dict[str, np.ndarray], subset: str) -> dict[str, Any]:
+    label = stats.SUBSET_LABELS[subset]
+    # A condition nobody has been counted in yet is left out rather than holding up the others' test.
+    tested = [key for key, values in groups.items() if len(values)]
+    omnibus = {
+        "conditions": tested,
+        "n": {key: len(values) for key, values in groups.items()},
+        **dict.fromkeys(["h", "df", "p"]),
+    }
+    if len(tested) < 2:
+        message = f"Fewer than two conditions have participants counted for {label}: no test yet."
+        return {**omnibus, "message": message}
+    result = stats.kruskal_wallis([groups[key] for key in tested])
+    notes = [
+        f"No participants counted in {key!r} for {label}: left out." for key in groups if key not in tested
+    ]
+    notes += [result.message] if result.message else []
+    return {**omnibus, "h": result.h, "df": result.df, "p": result.p, "message": " ".join(notes) or None}
+
+
+def _pairwise(scores: pd.DataFrame, names: dict[str, str], options: AnalysisOptions) -> list[dict[str, Any]]:
+    """Every pair of conditions, per subset: two-sided, Holm-adjusted within the subset."""
+    return [
+        {"a": test.a, "b": test.b, "subset": subset, **asdict(test)}
+        for subset in stats.SUBSETS
+        for test in stats.pairwise_mann_whitney(_groups(scores, subset, names), continuity=options.continuity)
+    ]
 
 
 def _question_rows(questions: pd.DataFrame) -> list[dict[str, Any]]:
