@@ -67,6 +67,8 @@ def _report(analysis: Analysis) -> dict[str, Any]:
         "details": report.detail_rows(results),
         "tests": report.test_lines(results),
         "continuity": results["options"]["continuity"],
+        "omnibus": report.omnibus_lines(results) if report.shows_every_pair(results) else None,
+        "pairwise": report.pairwise_rows(results) if report.shows_every_pair(results) else None,
         "dropout": report.dropout_rows(results),
         "questions": report.question_rows(results) if results["questions"] else None,
         "figures": [] if analysis.scores.empty else _figures(analysis),

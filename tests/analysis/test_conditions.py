@@ -10,6 +10,8 @@ import json
 import numpy as np
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from scipy.stats import kruskal, mannwhitneyu, norm
 
 from analysis import report
@@ -162,3 +164,37 @@ def test_identical_accuracies_across_three_conditions_give_a_message_instead_of_
     assert (omnibus["h"], omnibus["p"], omnibus["df"]) == (None, None, 2)
     assert "zero variance" in omnibus["message"]
     assert all(row["p_holm"] is None and "zero variance" in row["message"] for row in results["pairwise"])
+
+
+def test_the_text_report_prints_the_omnibus_tests_and_the_pairs_table_for_three_conditions(
+    three: dict,
+) -> None:
+    text = report.results_render_text(three)
+    h = three["omnibus"]["incorrect"]["h"]
+    assert f"model wrong: GRADCAM, PV, NONE: H(2) = {h:.2f}, p = " in text
+    assert "Every pair: two-sided Mann-Whitney U tests (no continuity correction)" in text
+    first = three["pairwise"][0]
+    row = next(line for line in text.splitlines() if line.startswith("model wrong   GRADCAM vs PV"))
+    assert row.split()[-5:] == [
+        f"{first['u']:g}",
+        f"{first['z']:.2f}",
+        f"{first['p']:.2g}",
+        f"{first['p_holm']:.2g}",
+        f"{first['rank_biserial']:.2f}",
+    ]
+    assert "PV vs NONE" in text
+
+
+def test_the_text_report_of_two_conditions_leaves_out_the_pairs_that_repeat_its_test() -> None:
+    text = report.results_render_text(study_results(study=make_scenario(), options=AnalysisOptions()).results)
+    assert "Kruskal-Wallis" not in text
+    assert "Every pair" not in text
+
+
+def test_the_admin_page_shows_three_conditions_the_omnibus_tests_and_every_pair(admin_client: Client) -> None:
+    make_scored_study("shown", HITS, n_correct=N_CORRECT, n_wrong=N_WRONG)
+    page = admin_client.get(reverse("analysis-study-results", kwargs={"slug": "shown"})).content.decode()
+    assert '<th scope="row">NONE (n=3)</th>' in page
+    assert "<h2>Across the conditions</h2>" in page
+    assert '<th scope="row">model right</th><td>PV vs NONE</td>' in page
+    assert page.count('src="data:image/png;base64,') == 2
