@@ -130,7 +130,10 @@ class StudyResultsApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
-        conditions = serializers.CharField(required=False, help_text="Two condition keys, e.g. gradcam,pv.")
+        conditions = serializers.CharField(
+            required=False,
+            help_text="The pair to test (e.g. gradcam,pv); by default the study's first two conditions.",
+        )
         alternative_incorrect = serializers.ChoiceField(choices=ALTERNATIVES, default="less")
         alternative_correct = serializers.ChoiceField(choices=ALTERNATIVES, default="greater")
         min_answers = serializers.IntegerField(min_value=1, required=False)

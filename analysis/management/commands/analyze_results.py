@@ -27,7 +27,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--plots", metavar="DIR", help="Also write the accuracy histograms (PNG) here.")
-        parser.add_argument("--conditions", metavar="FIRST,SECOND", help="The two conditions to compare.")
+        parser.add_argument(
+            "--conditions",
+            metavar="FIRST,SECOND",
+            help="The pair to test one-sided (default: the study's first two conditions).",
+        )
         parser.add_argument("--alternative-incorrect", choices=ALTERNATIVES, default="less")
         parser.add_argument("--alternative-correct", choices=ALTERNATIVES, default="greater")
         parser.add_argument(
