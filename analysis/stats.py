@@ -249,8 +249,10 @@ def _pair_test(a: str, b: str, x: np.ndarray, y: np.ndarray, *, continuity: bool
     if empty:
         return replace(pair, message=f"No participants counted in {empty[0]!r}: no test yet.")
     result = mann_whitney(x, y, alternative="two-sided", continuity=continuity)
+    # Only the reason for a missing p: the pairs report no interval, so a note about one would mislead.
+    message = result.message if result.p is None else None
     return replace(
-        pair, u=result.u, z=result.z, p=result.p, rank_biserial=result.rank_biserial, message=result.message
+        pair, u=result.u, z=result.z, p=result.p, rank_biserial=result.rank_biserial, message=message
     )
 
 

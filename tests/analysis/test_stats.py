@@ -248,6 +248,7 @@ def test_pairwise_tests_every_pair_in_order_two_sided_with_holm() -> None:
         assert (test.n_a, test.n_b, test.u) == (len(x), len(y), expected.statistic)
         assert test.p == pytest.approx(expected.pvalue, rel=1e-9)
         assert stats.z_p(test.z, "two-sided") == pytest.approx(test.p, rel=1e-9)
+        assert test.message is None  # a and b do not overlap, but the pairs report no interval to note
     assert [test.p_holm for test in tests] == pytest.approx(stats.holm([test.p for test in tests]))
 
 
