@@ -8,14 +8,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from analysis import report
 from analysis.plots import accuracy_histogram_png
 from analysis.responses import responses_write
-from analysis.results import Analysis, AnalysisOptions
-from analysis.services import study_responses, study_results
+from analysis.results import Analysis, AnalysisError, AnalysisOptions
+from analysis.services import study_get, study_responses, study_results
 from analysis.stats import SUBSET_LABELS, SUBSETS
 from survey.models import Study
 
@@ -30,7 +30,7 @@ class ResultsOptionsForm(forms.Form):
 
 
 def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study_or_404(slug)
     form = ResultsOptionsForm(request.GET or None)
     # The page offers only options that fit any study, so no AnalysisError can come back.
     analysis = study_results(study=study, options=_options(form))
@@ -42,6 +42,13 @@ def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
         **_report(analysis),
     }
     return render(request, "analysis/study_results.html", context)
+
+
+def _study_or_404(slug: str) -> Study:
+    try:
+        return study_get(slug=slug)
+    except AnalysisError as exc:
+        raise Http404(exc.message) from exc
 
 
 def _options(form: ResultsOptionsForm) -> AnalysisOptions:
@@ -60,6 +67,8 @@ def _report(analysis: Analysis) -> dict[str, Any]:
         "details": report.detail_rows(results),
         "tests": report.test_lines(results),
         "continuity": results["options"]["continuity"],
+        "omnibus": report.omnibus_lines(results) if report.shows_every_pair(results) else None,
+        "pairwise": report.pairwise_rows(results) if report.shows_every_pair(results) else None,
         "dropout": report.dropout_rows(results),
         "questions": report.question_rows(results) if results["questions"] else None,
         "figures": [] if analysis.scores.empty else _figures(analysis),
@@ -78,7 +87,7 @@ def _figures(analysis: Analysis) -> list[dict[str, str]]:
 # Staff also need leave to view participants: the file says what each of them answered.
 @permission_required("survey.view_participant", raise_exception=True)
 def study_responses_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
+    study = _study_or_404(slug)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-responses.csv"'
     responses_write(study_responses(study=study), response)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analysis.results import AnalysisError, AnalysisOptions
-from analysis.services import study_results
+from analysis.services import study_get, study_results
 from analysis.stats import ALTERNATIVES
-from survey.models import Study
 
 _PROPORTION = {"allow_null": True, "min_value": 0.0, "max_value": 1.0}
 
@@ -60,6 +58,37 @@ class ResultsTestsSerializer(serializers.Serializer):
     correct = ResultsTestSerializer(required=False)
 
 
+class ResultsOmnibusSerializer(serializers.Serializer):
+    conditions = serializers.ListField(
+        child=serializers.CharField(), help_text="The conditions compared: those with participants counted."
+    )
+    n = serializers.DictField(child=serializers.IntegerField(), help_text="Participants per condition.")
+    h = serializers.FloatField(allow_null=True, help_text="Kruskal-Wallis H, corrected for ties.")
+    df = serializers.IntegerField(allow_null=True, help_text="Conditions compared - 1.")
+    p = serializers.FloatField(allow_null=True, help_text="Chi-squared approximation.")
+    message = serializers.CharField(allow_null=True, help_text="Why a figure is missing, or who is left out.")
+
+
+class ResultsOmnibusesSerializer(serializers.Serializer):
+    # Both absent when the study has fewer than two conditions.
+    incorrect = ResultsOmnibusSerializer(required=False)
+    correct = ResultsOmnibusSerializer(required=False)
+
+
+class ResultsPairSerializer(serializers.Serializer):
+    a = serializers.CharField(help_text="The condition U and r are reported for.")
+    b = serializers.CharField()
+    subset = serializers.CharField(help_text="incorrect (model wrong) or correct (model right).")
+    n_a = serializers.IntegerField()
+    n_b = serializers.IntegerField()
+    u = serializers.FloatField(allow_null=True)
+    z = serializers.FloatField(allow_null=True, help_text="Normal approximation, tie-corrected variance.")
+    p = serializers.FloatField(allow_null=True, help_text="Two-sided.")
+    p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted over the subset's pairs.")
+    rank_biserial = serializers.FloatField(allow_null=True, help_text="Positive when a scores higher.")
+    message = serializers.CharField(allow_null=True, help_text="Why a figure is missing (null if none is).")
+
+
 class ResultsDropoutSerializer(serializers.Serializer):
     started = serializers.IntegerField()
     completed = serializers.IntegerField()
@@ -101,7 +130,10 @@ class StudyResultsApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
-        conditions = serializers.CharField(required=False, help_text="Two condition keys, e.g. gradcam,pv.")
+        conditions = serializers.CharField(
+            required=False,
+            help_text="The pair to test (e.g. gradcam,pv); by default the study's first two conditions.",
+        )
         alternative_incorrect = serializers.ChoiceField(choices=ALTERNATIVES, default="less")
         alternative_correct = serializers.ChoiceField(choices=ALTERNATIVES, default="greater")
         min_answers = serializers.IntegerField(min_value=1, required=False)
@@ -119,6 +151,8 @@ class StudyResultsApi(APIView):
 
         conditions = serializers.DictField(child=ResultsConditionSerializer())
         tests = ResultsTestsSerializer()
+        omnibus = ResultsOmnibusesSerializer()
+        pairwise = serializers.ListField(child=ResultsPairSerializer())
         dropout = serializers.DictField(child=ResultsDropoutSerializer())
         questions = serializers.ListField(child=ResultsQuestionSerializer())
         response_times = serializers.ListField(child=ResultsResponseTimeSerializer())
@@ -127,7 +161,10 @@ class StudyResultsApi(APIView):
 
     @extend_schema(
         operation_id="study_results",
-        summary="A study's results: Table 1, Mann-Whitney tests, dropout, per-question accuracy",
+        summary=(
+            "A study's results: Table 1, Mann-Whitney tests (the chosen pair, and every pair), "
+            "Kruskal-Wallis, dropout, per-question accuracy"
+        ),
         parameters=[InputSerializer],
         responses={
             200: OutputSerializer,
@@ -137,13 +174,12 @@ class StudyResultsApi(APIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        study = Study.objects.filter(slug=slug).first()
-        if study is None:
-            raise NotFound(f"No study with slug {slug!r}.")
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
         try:
+            study = study_get(slug=slug)
+            params = self.InputSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
             analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
         except AnalysisError as exc:
-            return Response({"message": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+            # Until the one DRF handler maps ApplicationError, the view answers with its status itself.
+            return Response({"message": exc.message}, status=exc.status)
         return Response(self.OutputSerializer(analysis.results).data)

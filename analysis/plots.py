@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,8 @@ from matplotlib.figure import Figure
 from analysis.stats import CHANCE, SUBSET_LABELS, SUBSETS
 
 FILENAMES = {"incorrect": "accuracy_model_wrong.png", "correct": "accuracy_model_right.png"}
+# Legend entries per row: more than this overflow the figure's 8 inches; further rows get more headroom.
+LEGEND_COLUMNS = 4
 
 
 def accuracy_histogram(scores: pd.DataFrame, *, subset: str, names: dict[str, str]) -> Figure:
@@ -29,11 +32,12 @@ def accuracy_histogram(scores: pd.DataFrame, *, subset: str, names: dict[str, st
     axes.set_ylabel("Participants (%)")
     margin = 2 if rows.empty else 50 / questions + 2
     axes.set_xlim(-margin, 100 + margin)
-    axes.set_ylim(0, max(tallest, 10) * 1.3)  # headroom for the legend
+    legend_rows = math.ceil((len(names) + 1) / LEGEND_COLUMNS)  # the conditions and chance
+    axes.set_ylim(0, max(tallest, 10) * (1.15 + 0.15 * legend_rows))  # headroom for the legend
     if rows.empty:
         axes.text(50, 0.5, "No participants yet", ha="center", transform=axes.get_xaxis_transform())
     else:
-        axes.legend(loc="upper center", ncols=len(names) + 1)
+        axes.legend(loc="upper center", ncols=min(len(names) + 1, LEGEND_COLUMNS))
     return figure
 
 

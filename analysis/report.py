@@ -63,6 +63,47 @@ def _test_figures(test: dict[str, Any], group: str) -> str:
     return figures if test["message"] is None else f"{figures}. {test['message']}"
 
 
+def shows_every_pair(results: dict[str, Any]) -> bool:
+    """With two conditions the one pair is the configured test again, so the omnibus and pairs add nothing."""
+    return len(results["conditions"]) > 2
+
+
+def omnibus_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for subset, omnibus in results["omnibus"].items():
+        compared = ", ".join(_name(results, key) for key in omnibus["conditions"])
+        if omnibus["h"] is None:
+            figures = omnibus["message"]
+        else:
+            figures = f"H({omnibus['df']}) = {omnibus['h']:.2f}, p = {omnibus['p']:.2g}"
+            figures += f". {omnibus['message']}" if omnibus["message"] else ""
+        lines.append(f"{SUBSET_LABELS[subset]}: {compared or 'no condition'}: {figures}")
+    return lines
+
+
+def pairwise_rows(results: dict[str, Any]) -> list[list[str]]:
+    """One row per subset and pair: U of the first, Z, two-sided p, Holm's p, rank-biserial r."""
+    rows = [["subset", "pair", "n", "U (first)", "Z", "p", "p (Holm)", "r", "note"]]
+    for pair in results["pairwise"]:
+        row = [
+            SUBSET_LABELS[pair["subset"]],
+            f"{_name(results, pair['a'])} vs {_name(results, pair['b'])}",
+            f"{pair['n_a']} vs {pair['n_b']}",
+            _figure(pair["u"], "g"),
+            _figure(pair["z"], ".2f"),
+            _figure(pair["p"], ".2g"),
+            _figure(pair["p_holm"], ".2g"),
+            _figure(pair["rank_biserial"], ".2f"),
+            pair["message"] or "",
+        ]
+        rows.append(row)
+    return rows
+
+
+def _figure(value: float | None, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
 def dropout_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = [["condition", "started", "completed", "abandoned", "in progress"]]
     for key, counts in results["dropout"].items():
@@ -111,9 +152,21 @@ def results_render_text(results: dict[str, Any]) -> str:
         columns(detail_rows(results)),
         f"Mann-Whitney U tests (normal approximation, tie-corrected, {continuity} continuity correction)",
         "\n".join(test_lines(results)) or "No test.",
+        *(_every_pair_sections(results) if shows_every_pair(results) else []),
         "Participants",
         columns(dropout_rows(results)),
         "Per question (accuracy among answers, with their number; median response time)",
         columns(question_rows(results)) if results["questions"] else "No answers yet.",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _every_pair_sections(results: dict[str, Any]) -> list[str]:
+    continuity = "with" if results["options"]["continuity"] else "no"
+    return [
+        "Kruskal-Wallis H tests across the conditions (chi-squared approximation, tie-corrected)",
+        "\n".join(omnibus_lines(results)),
+        f"Every pair: two-sided Mann-Whitney U tests ({continuity} continuity correction), "
+        "p adjusted by Holm within each subset",
+        columns(pairwise_rows(results)),
+    ]

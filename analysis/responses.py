@@ -2,7 +2,8 @@
 
 Columns: participant (a pseudonym, never the token: see participant_pseudonym), condition (key),
 question (key), model_correct, prediction, answer (class label or "cant_tell"), is_correct, position
-(1-based), response_ms. Booleans are written true/false.
+(1-based), response_ms. Booleans are written true/false. An export writes the conditions in the study's
+order, which is how a file tells the analysis which condition comes first.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, TextIO
 
 import numpy as np
 import pandas as pd
+
+from core.errors import ApplicationError
 
 COLUMNS = (
     "participant",
@@ -41,12 +44,12 @@ FILE_DROPOUT_NOTE = (
 )
 
 
-class ResponsesFileError(ValueError):
-    """A malformed responses file; the message names the line (1 is the header) and the column."""
+class ResponsesFileError(ApplicationError):
+    """A malformed responses file (400); the message names the line (1 is the header) and the column."""
 
     def __init__(self, detail: str, *, line: int, column: str | None = None) -> None:
         where = f"line {line}" if column is None else f"line {line}, column {column}"
-        super().__init__(f"{where}: {detail}")
+        super().__init__(f"{where}: {detail}", extra={"line": line, "column": column})
         self.line = line
         self.column = column
 

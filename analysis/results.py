@@ -7,27 +7,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from analysis import stats
+from core.errors import ApplicationError
 
-DEFAULT_CONDITIONS = ("gradcam", "pv")
-# The paper's hypotheses, with Grad-CAM first: when the model is wrong, Grad-CAM users guess its
-# prediction less often than PV users; when it is right, more often.
+# The paper's hypotheses, for its study (Grad-CAM its first condition, PV its second): when the model is
+# wrong, Grad-CAM users guess its prediction less often than PV users; when it is right, more often.
 DEFAULT_ALTERNATIVES = {"incorrect": "less", "correct": "greater"}
 
 
-class AnalysisError(ValueError):
-    """Options that cannot apply to this data; the message says what to change."""
+class AnalysisError(ApplicationError):
+    """Options that cannot apply to this data (400), or no study to apply them to (404); the message says
+    what to change."""
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    # The two conditions to compare, first one named by U; None: gradcam and pv, else the first two.
+    # The two conditions to compare, first one named by U; None: the first two in the study's order.
     conditions: tuple[str, str] | None = None
     # H1 for questions where the model was wrong, comparing the first condition with the second.
     alternative_incorrect: str = DEFAULT_ALTERNATIVES["incorrect"]
@@ -81,6 +82,8 @@ def results_compute(
     results = {
         "conditions": {key: _condition_summary(scores, key, name) for key, name in names.items()},
         "tests": _tests(scores, pair, options),
+        "omnibus": _omnibus(scores, names),
+        "pairwise": _pairwise(scores, names, options),
         "dropout": {key: dict(dropout[key]) for key in names},
         "questions": _question_rows(questions),
         "response_times": _response_time_rows(questions),
@@ -91,15 +94,17 @@ def results_compute(
 
 
 def compared_conditions(names: dict[str, str], options: AnalysisOptions) -> tuple[str, str] | None:
-    """The two conditions to test; None when there are fewer than two (no test, only summaries)."""
+    """The two conditions to test; None when there are fewer than two (no test, only summaries).
+
+    By default the first two of `names`: the study's order, or a responses file's order of first appearance
+    (an export writes the conditions in the study's order).
+    """
     if options.conditions is not None:
         unknown = [key for key in options.conditions if key not in names]
         if unknown:
             have = ", ".join(names) or "none"
             raise AnalysisError(f"Unknown condition {unknown[0]!r}; the conditions here are: {have}")
         return options.conditions
-    if all(key in names for key in DEFAULT_CONDITIONS):
-        return DEFAULT_CONDITIONS
     if len(names) < 2:
         return None
     first, second = list(names)[:2]
@@ -155,6 +160,48 @@ def _test(scores: pd.DataFrame, subset: str, pair: tuple[str, str], options: Ana
         "rank_biserial_ci": list(result.rank_biserial_ci),
         "message": result.message,
     }
+
+
+def _groups(scores: pd.DataFrame, subset: str, names: dict[str, str]) -> dict[str, np.ndarray]:
+    """Each condition's per-participant accuracies in the subset, in the order of `names`."""
+    rows = scores[scores["subset"] == subset]
+    return {key: rows.loc[rows["condition"] == key, "accuracy"].to_numpy() for key in names}
+
+
+def _omnibus(scores: pd.DataFrame, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Per subset, a Kruskal-Wallis test across every condition with participants counted in it."""
+    if len(names) < 2:
+        return {}
+    return {subset: _kruskal(_groups(scores, subset, names), subset) for subset in stats.SUBSETS}
+
+
+def _kruskal(groups: dict[str, np.ndarray], subset: str) -> dict[str, Any]:
+    label = stats.SUBSET_LABELS[subset]
+    # A condition nobody has been counted in yet is left out rather than holding up the others' test.
+    tested = [key for key, values in groups.items() if len(values)]
+    omnibus = {
+        "conditions": tested,
+        "n": {key: len(values) for key, values in groups.items()},
+        **dict.fromkeys(["h", "df", "p"]),
+    }
+    if len(tested) < 2:
+        message = f"Fewer than two conditions have participants counted for {label}: no test yet."
+        return {**omnibus, "message": message}
+    result = stats.kruskal_wallis([groups[key] for key in tested])
+    notes = [
+        f"No participants counted in {key!r} for {label}: left out." for key in groups if key not in tested
+    ]
+    notes += [result.message] if result.message else []
+    return {**omnibus, "h": result.h, "df": result.df, "p": result.p, "message": " ".join(notes) or None}
+
+
+def _pairwise(scores: pd.DataFrame, names: dict[str, str], options: AnalysisOptions) -> list[dict[str, Any]]:
+    """Every pair of conditions, per subset: two-sided, Holm-adjusted within the subset."""
+    return [
+        {"a": test.a, "b": test.b, "subset": subset, **asdict(test)}
+        for subset in stats.SUBSETS
+        for test in stats.pairwise_mann_whitney(_groups(scores, subset, names), continuity=options.continuity)
+    ]
 
 
 def _question_rows(questions: pd.DataFrame) -> list[dict[str, Any]]:

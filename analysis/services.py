@@ -19,22 +19,37 @@ from analysis.responses import (
     responses_read,
     responses_write,
 )
-from analysis.results import Analysis, AnalysisOptions, results_compute
+from analysis.results import Analysis, AnalysisError, AnalysisOptions, results_compute
 from survey.models import Answer, Participant, Study
-from survey.selectors.studies import study_condition_counts
+from survey.selectors.studies import study_by_slug, study_condition_counts, study_condition_names
 
 # An export is research data for whoever analyses it; it holds pseudonyms, no credentials.
 EXPORT_MODE = 0o644
 
 
+def study_get(*, slug: str) -> Study:
+    """The study to analyse or export; AnalysisError (404) when there is none."""
+    study = study_by_slug(slug=slug)
+    if study is None:
+        raise AnalysisError(f"No study with slug {slug!r}.", status=404)
+    return study
+
+
 def study_responses(*, study: Study) -> pd.DataFrame:
-    """Every answer of the study in the long format, participant by participant in order of arrival.
+    """Every answer of the study in the long format: condition by condition in the study's order (so a
+    file's order of first appearance is the study's), then participant by participant in order of arrival.
 
     Participants appear as pseudonyms: the token lets whoever holds it answer in their name.
     """
     rows = (
         Answer.objects.filter(participant__study=study)
-        .order_by("participant__started_at", "participant_id", "position")
+        .order_by(
+            "participant__condition__order",
+            "participant__condition_id",
+            "participant__started_at",
+            "participant_id",
+            "position",
+        )
         .values_list(
             "participant__token",
             "participant__condition__key",
@@ -81,11 +96,10 @@ def _pseudonym(study: Study, token: str) -> str:
 
 
 def study_results(*, study: Study, options: AnalysisOptions, now: datetime | None = None) -> Analysis:
-    names = dict(study.conditions.values_list("key", "name"))
     return results_compute(
         responses=study_responses(study=study),
         participants=study_participants(study=study),
-        names=names,
+        names=study_condition_names(study=study),
         question_order=list(study.questions.values_list("key", flat=True)),
         dropout=study_condition_counts(study=study, now=now),
         options=options,

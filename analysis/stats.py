@@ -8,11 +8,13 @@ name the model's prediction, among the questions where the model was wrong ("inc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import mannwhitneyu, norm, rankdata
+from scipy.stats import kruskal, mannwhitneyu, norm, rankdata
 
 from survey.constants import CANT_TELL
 
@@ -166,6 +168,92 @@ def _z_and_p(
     if not math.isclose(z_p(z, alternative), p, rel_tol=1e-7, abs_tol=1e-300):
         raise ArithmeticError(f"Z = {z} gives p = {z_p(z, alternative)}, but scipy says p = {p}")
     return z, p
+
+
+@dataclass(frozen=True)
+class KruskalWallis:
+    """A Kruskal-Wallis H test across groups: chi-squared approximation, H corrected for ties."""
+
+    h: float | None
+    p: float | None
+    df: int  # groups - 1
+    message: str | None = None
+
+
+def kruskal_wallis(groups: Sequence[np.ndarray]) -> KruskalWallis:
+    """Kruskal-Wallis H across two or more groups, each non-empty (as scipy.stats.kruskal computes it).
+
+    When every value is tied H is undefined: H and p are None, with a message saying why.
+    """
+    arrays = [np.asarray(group, dtype=float) for group in groups]
+    if len(arrays) < 2 or any(len(values) == 0 for values in arrays):
+        raise ValueError("Kruskal-Wallis needs at least two groups with at least one value each")
+    df = len(arrays) - 1
+    if np.ptp(np.concatenate(arrays)) == 0:  # scipy would answer NaN, with a warning
+        message = "Every accuracy is the same in all groups (zero variance): H and p are undefined."
+        return KruskalWallis(h=None, p=None, df=df, message=message)
+    result = kruskal(*arrays)
+    return KruskalWallis(h=float(result.statistic), p=float(result.pvalue), df=df)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm's step-down adjustment, in the order given: the i-th smallest of m p-values times (m - i + 1),
+    made non-decreasing in that order and capped at 1.
+
+    statsmodels.stats.multitest.multipletests(p_values, method="holm")[1] gives the same; statsmodels is
+    not a dependency, and this is a few lines.
+    """
+    values = np.asarray(p_values, dtype=float)
+    if not np.all((values >= 0) & (values <= 1)):
+        raise ValueError(f"p-values must lie in [0, 1], got {values.tolist()}")
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * (len(values) - np.arange(len(values)))
+    adjusted = np.empty(len(values))
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted.tolist()
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """A two-sided Mann-Whitney U test of group a against group b, one of every pair of groups."""
+
+    a: str
+    b: str
+    n_a: int
+    n_b: int
+    # None where a group is empty; z and p also where every value is tied (the message says which).
+    u: float | None = None  # of a, as MannWhitney.u
+    z: float | None = None
+    p: float | None = None  # two-sided
+    p_holm: float | None = None  # Holm-adjusted over the pairs that have a p
+    rank_biserial: float | None = None  # positive when a tends to be higher
+    message: str | None = None
+
+
+def pairwise_mann_whitney(groups: Mapping[str, np.ndarray], *, continuity: bool = False) -> list[PairTest]:
+    """Every pair of groups in the mapping's order ((1, 2), (1, 3), (2, 3), ...), with Holm's adjustment.
+
+    A pair with an empty group, or with every value tied, has no p: it gets a message, and Holm adjusts
+    over the pairs that have one.
+    """
+    tests = [
+        _pair_test(a, b, groups[a], groups[b], continuity=continuity) for a, b in combinations(groups, 2)
+    ]
+    adjusted = iter(holm([test.p for test in tests if test.p is not None]))
+    return [test if test.p is None else replace(test, p_holm=next(adjusted)) for test in tests]
+
+
+def _pair_test(a: str, b: str, x: np.ndarray, y: np.ndarray, *, continuity: bool) -> PairTest:
+    pair = PairTest(a=a, b=b, n_a=len(x), n_b=len(y))
+    empty = [key for key, values in ((a, x), (b, y)) if len(values) == 0]
+    if empty:
+        return replace(pair, message=f"No participants counted in {empty[0]!r}: no test yet.")
+    result = mann_whitney(x, y, alternative="two-sided", continuity=continuity)
+    # Only the reason for a missing p: the pairs report no interval, so a note about one would mislead.
+    message = result.message if result.p is None else None
+    return replace(
+        pair, u=result.u, z=result.z, p=result.p, rank_biserial=result.rank_biserial, message=message
+    )
 
 
 def subset_cant_tell_share(scores: pd.DataFrame) -> float | None:

@@ -25,6 +25,11 @@ def study_by_slug(*, slug: str) -> Study | None:
     return Study.objects.filter(slug=slug).first()
 
 
+def study_condition_names(*, study: Study) -> dict[str, str]:
+    """Condition key -> display name, in the study's order."""
+    return dict(study.conditions.order_by("order", "id").values_list("key", "name"))
+
+
 def study_has_participants(*, study: Study) -> bool:
     return study.pk is not None and study.participants.exists()
 

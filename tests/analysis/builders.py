@@ -112,3 +112,15 @@ def make_scenario(slug: str = "scenario") -> Study:
 
 def _hours_ago(hours: int) -> datetime:
     return timezone.now() - timedelta(hours=hours)
+
+
+def make_scored_study(
+    slug: str, hits: dict[str, list[tuple[int, int]]], *, n_correct: int, n_wrong: int
+) -> Study:
+    """A study with the conditions of `hits`, in its order, and one completed participant per
+    (wrong_hits, right_hits) pair listed under their condition."""
+    study = make_study(slug=slug, conditions=tuple(hits), n_correct=n_correct, n_wrong=n_wrong)
+    for condition, scores in hits.items():
+        for wrong_hits, right_hits in scores:
+            take_part(study, condition, wrong_hits=wrong_hits, right_hits=right_hits)
+    return study

@@ -11,7 +11,7 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from analysis import api_urls
-from tests.analysis.builders import make_scenario
+from tests.analysis.builders import make_scenario, make_scored_study
 from tests.factories import make_study
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,21 @@ def test_staff_get_the_same_json_as_the_command(admin_client: Client) -> None:
         "analyze_results", study=study.slug, format="json", min_answers=2, continuity=True, stdout=out
     )
     assert response.json() == json.loads(out.getvalue())
+
+
+def test_staff_get_every_condition_the_omnibus_and_every_pair_as_the_command_prints_them(
+    admin_client: Client,
+) -> None:
+    hits = {"gradcam": [(0, 1), (1, 1)], "pv": [(1, 0), (1, 1)], "none": [(0, 0), (1, 1)]}
+    study = make_scored_study("three", hits, n_correct=1, n_wrong=1)
+    body = admin_client.get(url(study.slug)).json()
+    out = io.StringIO()
+    call_command("analyze_results", study=study.slug, format="json", stdout=out)
+    assert body == json.loads(out.getvalue())
+    assert list(body["conditions"]) == ["gradcam", "pv", "none"]
+    assert body["omnibus"]["correct"]["conditions"] == ["gradcam", "pv", "none"]
+    assert len(body["pairwise"]) == 2 * 3
+    assert set(body["pairwise"][0]) >= {"a", "b", "subset", "u", "z", "p", "p_holm"}
 
 
 def test_a_study_without_answers_gives_nulls_and_a_message(admin_client: Client) -> None:
@@ -82,3 +97,4 @@ def test_the_schema_documents_the_parameters_and_the_response() -> None:
     assert operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/StudyResults"
     )
+    assert {"omnibus", "pairwise"} <= set(schema["components"]["schemas"]["StudyResults"]["properties"])

@@ -19,6 +19,7 @@ from analysis.responses import (
     responses_read,
     responses_write,
 )
+from core.errors import ApplicationError
 
 HEADER = ",".join(COLUMNS)
 GOOD = [
@@ -64,6 +65,16 @@ def test_it_accepts_a_byte_order_mark_and_blank_lines(tmp_path: Path) -> None:
 def test_a_bad_boolean_names_its_line_and_column(tmp_path: Path) -> None:
     lines = [HEADER, GOOD[0], GOOD[1].replace("cant_tell,false", "cant_tell,maybe")]
     assert error_of(tmp_path, lines) == "line 3, column is_correct: expected true/false, got 'maybe'"
+
+
+def test_a_malformed_file_is_an_application_error_with_a_400_and_where_it_went_wrong(tmp_path: Path) -> None:
+    lines = [HEADER, GOOD[0].replace(",1200", ",1.2s")]
+    with pytest.raises(ApplicationError) as caught:
+        responses_read(write(tmp_path, lines))
+    assert isinstance(caught.value, ResponsesFileError)
+    assert caught.value.status == 400
+    assert caught.value.message == "line 2, column response_ms: expected an integer, got '1.2s'"
+    assert caught.value.extra == {"line": 2, "column": "response_ms"}
 
 
 def test_a_bad_integer_names_its_line_and_column(tmp_path: Path) -> None:

@@ -15,7 +15,14 @@ from django.utils import timezone
 
 from analysis.responses import FILE_DROPOUT_NOTE, responses_read
 from analysis.results import AnalysisError, AnalysisOptions
-from analysis.services import file_results, study_participants, study_responses, study_results
+from analysis.services import (
+    file_results,
+    study_get,
+    study_participants,
+    study_responses,
+    study_results,
+)
+from core.errors import ApplicationError
 from survey.models import Participant
 from survey.selectors.studies import study_condition_counts
 from tests.analysis.builders import answer_questions, make_participant, make_scenario, take_part
@@ -188,6 +195,13 @@ def test_an_unknown_condition_is_refused_with_the_ones_there_are() -> None:
         study_results(study=make_scenario(), options=AnalysisOptions(conditions=("gradcam", "lime")))
 
 
+def test_options_that_cannot_apply_are_an_application_error_with_a_400() -> None:
+    with pytest.raises(ApplicationError) as caught:
+        AnalysisOptions(min_answers=0)
+    assert isinstance(caught.value, AnalysisError)
+    assert (caught.value.status, caught.value.message) == (400, "min_answers must be at least 1, got 0")
+
+
 def test_other_conditions_default_to_the_first_two_and_can_be_swapped() -> None:
     study = make_study(slug="three", conditions=("lime", "shap", "pv"), n_correct=1, n_wrong=1)
     assert study_results(study=study, options=AnalysisOptions()).results["options"]["conditions"] == [
@@ -196,6 +210,42 @@ def test_other_conditions_default_to_the_first_two_and_can_be_swapped() -> None:
     ]
     swapped = study_results(study=study, options=AnalysisOptions(conditions=("pv", "lime"))).results
     assert swapped["tests"]["correct"]["group"] == "pv"
+
+
+def test_conditions_come_in_the_studys_order() -> None:
+    study = make_study(
+        slug="ordered-conditions", conditions=("pv", "none", "gradcam"), n_correct=1, n_wrong=1
+    )
+    study.conditions.filter(key="gradcam").update(order=0)
+    study.conditions.filter(key="pv").update(order=1)
+    study.conditions.filter(key="none").update(order=2)
+    results = study_results(study=study, options=AnalysisOptions()).results
+    assert list(results["conditions"]) == ["gradcam", "pv", "none"]
+    assert list(results["dropout"]) == ["gradcam", "pv", "none"]
+
+
+def test_the_default_pair_is_the_studys_first_two_conditions_whatever_their_keys() -> None:
+    study = make_study(slug="pv-first", conditions=("pv", "gradcam"), n_correct=1, n_wrong=1)
+    results = study_results(study=study, options=AnalysisOptions()).results
+    assert results["options"]["conditions"] == ["pv", "gradcam"]
+    assert results["tests"]["incorrect"]["hypothesis"] == "Acc(pv) < Acc(gradcam)"
+
+
+def test_an_export_keeps_the_studys_condition_order_whoever_started_first(tmp_path: Path) -> None:
+    study = make_study(slug="late-gradcam", n_correct=1, n_wrong=1)
+    take_part(study, "pv", wrong_hits=1, right_hits=1)
+    take_part(study, "gradcam", wrong_hits=0, right_hits=1)
+    path = tmp_path / "responses.csv"
+    call_command("export_responses", study.slug, str(path))
+    results = file_results(path=path, options=AnalysisOptions()).results
+    assert list(results["conditions"]) == ["gradcam", "pv"]
+    assert results["options"]["conditions"] == ["gradcam", "pv"]
+
+
+def test_an_unknown_study_is_an_analysis_error_with_a_404() -> None:
+    with pytest.raises(AnalysisError) as caught:
+        study_get(slug="nope")
+    assert (caught.value.status, caught.value.message) == (404, "No study with slug 'nope'.")
 
 
 def test_a_single_condition_study_gets_its_summaries_and_no_test() -> None:

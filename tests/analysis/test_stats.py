@@ -190,3 +190,71 @@ def test_counted_responses_keep_only_the_subsets_each_participant_is_counted_in(
     )
     scores = pd.DataFrame({"participant": ["a", "b"], "subset": ["correct", "incorrect"]})
     assert stats.counted_responses(responses, scores)["question"].tolist() == ["q1"]
+
+
+def test_holm_multiplies_the_ith_smallest_p_by_m_minus_i_plus_one_and_keeps_their_order() -> None:
+    # Sorted: 0.01·3 = 0.03, 0.03·2 = 0.06, 0.04·1 = 0.04 raised to 0.06 to keep the order.
+    assert stats.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06], rel=1e-12)
+
+
+def test_holm_is_monotonic_in_p_capped_at_one_and_never_below_the_raw_p() -> None:
+    raw = [0.6, 0.2, 0.9, 0.01, 0.2]  # 0.6 · 2 = 1.2: capped
+    adjusted = stats.holm(raw)
+    by_raw = [adjusted[index] for index in np.argsort(raw, kind="stable")]
+    assert by_raw == sorted(by_raw)
+    assert max(adjusted) == 1.0
+    assert all(p <= q for p, q in zip(raw, adjusted, strict=True))
+    assert adjusted[3] == pytest.approx(0.05)
+
+
+def test_holm_leaves_a_single_p_alone_and_refuses_what_is_no_p() -> None:
+    assert stats.holm([0.04]) == [0.04]
+    assert stats.holm([]) == []
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        stats.holm([0.5, float("nan")])
+
+
+def test_kruskal_wallis_matches_the_hand_computation_with_ties() -> None:
+    # Ranks of 1 2 2 3 | 4 5 6 by group: [1, 2.5, 4], [2.5, 5], [6, 7]; N = 7, rank sums 7.5, 7.5, 13.
+    # H = 12/(7·8)·(7.5²/3 + 7.5²/2 + 13²/2) - 3·8, over the tie correction 1 - (2³ - 2)/(7³ - 7).
+    h = (12 / 56 * (7.5**2 / 3 + 7.5**2 / 2 + 13**2 / 2) - 24) / (1 - 6 / 336)
+    result = stats.kruskal_wallis([np.array([1.0, 2, 3]), np.array([2.0, 4]), np.array([5.0, 6])])
+    assert result.h == pytest.approx(h, rel=1e-12)
+    assert result.df == 2
+    assert result.p == pytest.approx(math.exp(-h / 2), rel=1e-9)  # chi-squared, 2 df: exp(-H/2)
+    assert result.message is None
+
+
+def test_kruskal_wallis_on_identical_values_gives_a_reason_instead_of_h() -> None:
+    result = stats.kruskal_wallis([np.array([0.5, 0.5]), np.array([0.5]), np.array([0.5])])
+    assert (result.h, result.p, result.df) == (None, None, 2)
+    assert "zero variance" in result.message
+
+
+def test_kruskal_wallis_needs_two_non_empty_groups() -> None:
+    with pytest.raises(ValueError, match="at least two groups"):
+        stats.kruskal_wallis([np.array([0.5, 1.0])])
+    with pytest.raises(ValueError, match="at least two groups"):
+        stats.kruskal_wallis([np.array([0.5, 1.0]), np.array([])])
+
+
+def test_pairwise_tests_every_pair_in_order_two_sided_with_holm() -> None:
+    groups = {"a": np.array([0.0, 0.1, 0.2]), "b": np.array([0.5, 0.6, 0.7]), "c": np.array([0.15, 0.9])}
+    tests = stats.pairwise_mann_whitney(groups)
+    assert [(test.a, test.b) for test in tests] == [("a", "b"), ("a", "c"), ("b", "c")]
+    for test in tests:
+        x, y = groups[test.a], groups[test.b]
+        expected = mannwhitneyu(x, y, alternative="two-sided", method="asymptotic", use_continuity=False)
+        assert (test.n_a, test.n_b, test.u) == (len(x), len(y), expected.statistic)
+        assert test.p == pytest.approx(expected.pvalue, rel=1e-9)
+        assert stats.z_p(test.z, "two-sided") == pytest.approx(test.p, rel=1e-9)
+        assert test.message is None  # a and b do not overlap, but the pairs report no interval to note
+    assert [test.p_holm for test in tests] == pytest.approx(stats.holm([test.p for test in tests]))
+
+
+def test_a_pair_without_a_p_is_left_out_of_holm_with_a_reason() -> None:
+    groups = {"a": np.array([0.0, 0.5]), "b": np.array([1.0, 0.75]), "c": np.array([])}
+    ab, ac, bc = stats.pairwise_mann_whitney(groups)
+    assert (ac.u, ac.p, ac.p_holm) == (None, None, None)
+    assert bc.message == "No participants counted in 'c': no test yet."
+    assert ab.p_holm == ab.p  # the only p: nothing to adjust for

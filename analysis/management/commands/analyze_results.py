@@ -10,11 +10,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from analysis.plots import figures_write
 from analysis.report import results_render_text
-from analysis.responses import ResponsesFileError
-from analysis.results import Analysis, AnalysisError, AnalysisOptions
-from analysis.services import file_results, study_results
+from analysis.results import Analysis, AnalysisOptions
+from analysis.services import file_results, study_get, study_results
 from analysis.stats import ALTERNATIVES
-from survey.models import Study
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):
@@ -28,7 +27,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--plots", metavar="DIR", help="Also write the accuracy histograms (PNG) here.")
-        parser.add_argument("--conditions", metavar="FIRST,SECOND", help="The two conditions to compare.")
+        parser.add_argument(
+            "--conditions",
+            metavar="FIRST,SECOND",
+            help="The pair to test one-sided (default: the study's first two conditions).",
+        )
         parser.add_argument("--alternative-incorrect", choices=ALTERNATIVES, default="less")
         parser.add_argument("--alternative-correct", choices=ALTERNATIVES, default="greater")
         parser.add_argument(
@@ -39,8 +42,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             analysis = self._analyse(options)
-        except (AnalysisError, ResponsesFileError) as exc:
-            raise CommandError(str(exc)) from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         if options["format"] == "json":
             self.stdout.write(json.dumps(analysis.results, indent=2, ensure_ascii=False, allow_nan=False))
         else:
@@ -72,10 +75,7 @@ class Command(BaseCommand):
             except OSError as exc:
                 failing = _failing_path(exc, options["responses"])
                 raise CommandError(f"Cannot read {failing}: {_reason(exc)}") from exc
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            raise CommandError(f"No study with slug {options['study']!r}")
-        return study_results(study=study, options=settings)
+        return study_results(study=study_get(slug=options["study"]), options=settings)
 
 
 def _failing_path(exc: OSError, default: str) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis.responses import responses_write
-from analysis.services import responses_export, study_responses
-from survey.models import Study
+from analysis.services import responses_export, study_get, study_responses
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):
@@ -20,9 +20,10 @@ class Command(BaseCommand):
         parser.add_argument("file", metavar="FILE.csv", help="Where to write; '-' for standard output.")
 
     def handle(self, *args: Any, slug: str, file: str, **options: Any) -> None:
-        study = Study.objects.filter(slug=slug).first()
-        if study is None:
-            raise CommandError(f"No study with slug {slug!r}")
+        try:
+            study = study_get(slug=slug)
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         if file == "-":
             responses_write(study_responses(study=study), self.stdout)
             return
