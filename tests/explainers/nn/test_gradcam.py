@@ -6,6 +6,7 @@ from captum.attr import LayerAttribution, LayerGradCam
 from torch import nn
 
 from explainers.nn.gradcam import grad_cam
+from explainers.nn.saliency import Saliency
 from tests.explainers.nn.builders import images, tiny_classifier
 
 
@@ -145,6 +146,26 @@ def test_it_wants_one_integer_class_per_image() -> None:
 
     with pytest.raises(ValueError, match="one integer class per image"):
         grad_cam(model, model.layer4, images(batch=2), torch.tensor([0]))
+
+
+def test_it_weighs_the_channels_as_the_saliency_method_it_is_given_says() -> None:
+    model = TwoLayerNet(head=[[0.0, -1.0]])  # Grad-CAM's map would be all zero
+    ones = Saliency(key="ones", name="Ones", channel_weights=lambda a, g: torch.ones(a.shape[:2]))
+
+    maps = grad_cam(model, model.features, two_by_two_image(), torch.tensor([0]), saliency=ones)
+
+    torch.testing.assert_close(maps, torch.tensor([[[1.0, 1.0], [0.0, 0.5]]]))  # R + G, / 1
+
+
+def test_an_unknown_saliency_method_is_an_error_before_the_model_runs() -> None:
+    model = TwoLayerNet(head=[[1.0, 0.0]])
+    passes = []
+    model.register_forward_hook(lambda *_: passes.append(1))
+
+    with pytest.raises(ValueError, match=r"unknown saliency method 'cam'; valid: gradcam"):
+        grad_cam(model, model.features, two_by_two_image(), torch.tensor([0]), saliency="cam")
+
+    assert passes == []
 
 
 def test_a_layer_the_model_never_runs_is_an_error() -> None:

@@ -83,6 +83,13 @@ def test_explain_explains_the_classes_it_is_given() -> None:
     torch.testing.assert_close(explanation.masks, grad_cam(model, model.layer4, x, classes))
 
 
+def test_explain_refuses_an_unknown_saliency_method() -> None:
+    model = tiny_classifier()
+
+    with pytest.raises(ValueError, match="unknown saliency method 'scorecam'; valid: gradcam"):
+        explain(model, tiny_decoder(model), images(batch=1), saliency="scorecam")
+
+
 def test_explain_resizes_the_reconstruction_when_the_input_is_not_a_multiple_of_the_stride() -> None:
     model = tiny_classifier()
 
