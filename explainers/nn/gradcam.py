@@ -2,8 +2,9 @@
 
 For class c, a saliency method (see ``saliency``) weighs each channel, alpha_k, from the activation A and
 the gradient d score_c / d A (for Grad-CAM, its mean over (i, j)), and the map is ReLU(sum_k alpha_k A_k),
-upsampled bilinearly to the input and min-max normalised per image. The score is the logit: the
-sigmoid would multiply every gradient of an image by the same sigma'(s) > 0, which normalisation cancels.
+upsampled bilinearly to the input and min-max normalised per image. The score is the logit: for Grad-CAM
+the sigmoid would multiply every gradient of an image by the same sigma'(s) > 0, which normalisation
+cancels, and Grad-CAM++'s closed form assumes the logit.
 Autograd is asked for the gradient of the activation only, so no parameter's ``.grad`` is touched and the
 backward pass stops at the layer (the head, after a forward pass, is all it costs).
 """
@@ -102,10 +103,12 @@ def cam_from_gradients(
 ) -> Tensor:
     """Saliency maps (B, H, W) in [0, 1] from a layer's activation and its gradient, both (B, K, h, w)."""
     method = saliency_pick(saliency)
+    # float32 throughout: Grad-CAM++ cubes gradients that half precision would flush to zero.
+    activation, gradients = activation.float(), gradients.float()
     alpha = method.channel_weights(activation, gradients)[:, :, None, None]  # (B, K) -> (B, K, 1, 1)
     cam = F.relu((alpha * activation).sum(dim=1, keepdim=True))  # (B, 1, h, w)
     cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)
-    return minmax_normalise(cam.squeeze(1).float())  # (B, 1, H, W) -> (B, H, W)
+    return minmax_normalise(cam.squeeze(1))  # (B, 1, H, W) -> (B, H, W)
 
 
 def grad_cam(
@@ -114,7 +117,7 @@ def grad_cam(
     """Grad-CAM of ``layer`` for one class per image: (B, 3, H, W) in [0, 1] -> (B, H, W) in [0, 1].
 
     ``model`` returns logits. Its train/eval mode is left as the caller set it. ``saliency`` picks
-    another method (see ``saliency.SALIENCY_METHODS``).
+    another method, such as "gradcam++" (see ``saliency.SALIENCY_METHODS``).
     """
     gradients_allowed("grad_cam")
     inputs_check(images, classes)
