@@ -121,7 +121,8 @@ def classifier_ensure(path: Path, *, voc: Path, plan: Budget, seed: int, log: Lo
 
     from explainers.nn.classifier import ClassifierConfig, classifier_build
     from explainers.nn.data import VOCDataset, data_loader
-    from explainers.nn.train import device_pick, train_classifier
+    from explainers.nn.device import device_pick
+    from explainers.nn.training.classifier import train_classifier
 
     torch.manual_seed(seed)
     model = classifier_build(ClassifierConfig(arch="resnet18", image_size=plan.image_size))
@@ -159,8 +160,9 @@ def decoder_ensure(path: Path, *, classifier: Path, voc: Path, plan: Budget, see
     from explainers.nn.classifier import classifier_load
     from explainers.nn.data import VOCDataset, data_loader
     from explainers.nn.decoder import Decoder, DecoderConfig
+    from explainers.nn.device import device_pick
     from explainers.nn.losses import LossWeights
-    from explainers.nn.train import EncodedImages, device_pick, train_decoder
+    from explainers.nn.training.decoder import EncodedImages, train_decoder
 
     torch.manual_seed(seed)
     device = device_pick(settings.EXPLAINERS_DEVICE)

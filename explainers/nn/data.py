@@ -22,6 +22,7 @@ __all__ = [
     "VOCDataset",
     "data_loader",
     "image_to_tensor",
+    "images_of",
     "tensor_to_image",
     "voc_objects",
     "write_synthetic_voc",
@@ -176,3 +177,11 @@ def data_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, workers: in
         pin_memory=torch.cuda.is_available(),
         drop_last=shuffle and len(dataset) > batch_size,
     )
+
+
+def images_of(batch: Tensor | tuple | list | dict) -> Tensor:
+    """The images of a batch from any dataset: VOC gives (images, targets), a folder just images, and
+    ``EncodedImages`` {"image": images, "z": features}."""
+    if isinstance(batch, dict):
+        return batch["image"]
+    return batch[0] if isinstance(batch, tuple | list) else batch

@@ -1,8 +1,10 @@
-"""Grad-CAM: which parts of layer4's activation raise the score of one class.
+"""Grad-CAM and its kin: which parts of layer4's activation raise the score of one class.
 
-For class c, alpha_k = mean over (i, j) of d score_c / d A_k(i, j), and the map is ReLU(sum_k alpha_k A_k),
-upsampled bilinearly to the input and min-max normalised per image. The score is the logit: the
-sigmoid would multiply every gradient of an image by the same sigma'(s) > 0, which normalisation cancels.
+For class c, a saliency method (see ``saliency``) weighs each channel, alpha_k, from the activation A and
+the gradient d score_c / d A (for Grad-CAM, its mean over (i, j)), and the map is ReLU(sum_k alpha_k A_k),
+upsampled bilinearly to the input and min-max normalised per image. The score is the logit: for Grad-CAM
+the sigmoid would multiply every gradient of an image by the same sigma'(s) > 0, which normalisation
+cancels, and Grad-CAM++'s closed form assumes the logit.
 Autograd is asked for the gradient of the activation only, so no parameter's ``.grad`` is touched and the
 backward pass stops at the layer (the head, after a forward pass, is all it costs).
 """
@@ -16,6 +18,8 @@ from types import TracebackType
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from explainers.nn.saliency import GRADCAM, Saliency, saliency_pick
 
 
 class ActivationCapture:
@@ -94,21 +98,30 @@ def minmax_normalise(maps: Tensor) -> Tensor:
     return torch.where(spread > 0, scaled, (maps > 0).to(maps.dtype))
 
 
-def cam_from_gradients(activation: Tensor, gradients: Tensor, size: tuple[int, int]) -> Tensor:
-    """Grad-CAM maps (B, H, W) in [0, 1] from a layer's activation and its gradient, both (B, K, h, w)."""
-    alpha = gradients.mean(dim=(2, 3), keepdim=True)  # (B, K, 1, 1)
+def cam_from_gradients(
+    activation: Tensor, gradients: Tensor, size: tuple[int, int], saliency: Saliency | str = GRADCAM
+) -> Tensor:
+    """Saliency maps (B, H, W) in [0, 1] from a layer's activation and its gradient, both (B, K, h, w)."""
+    method = saliency_pick(saliency)
+    # float32 throughout: Grad-CAM++ cubes gradients that half precision would flush to zero.
+    activation, gradients = activation.float(), gradients.float()
+    alpha = method.channel_weights(activation, gradients)[:, :, None, None]  # (B, K) -> (B, K, 1, 1)
     cam = F.relu((alpha * activation).sum(dim=1, keepdim=True))  # (B, 1, h, w)
     cam = F.interpolate(cam, size=size, mode="bilinear", align_corners=False)
-    return minmax_normalise(cam.squeeze(1).float())  # (B, 1, H, W) -> (B, H, W)
+    return minmax_normalise(cam.squeeze(1))  # (B, 1, H, W) -> (B, H, W)
 
 
-def grad_cam(model: nn.Module, layer: nn.Module, images: Tensor, classes: Tensor) -> Tensor:
+def grad_cam(
+    model: nn.Module, layer: nn.Module, images: Tensor, classes: Tensor, saliency: Saliency | str = GRADCAM
+) -> Tensor:
     """Grad-CAM of ``layer`` for one class per image: (B, 3, H, W) in [0, 1] -> (B, H, W) in [0, 1].
 
-    ``model`` returns logits. Its train/eval mode is left as the caller set it.
+    ``model`` returns logits. Its train/eval mode is left as the caller set it. ``saliency`` picks
+    another method, such as "gradcam++" (see ``saliency.SALIENCY_METHODS``).
     """
     gradients_allowed("grad_cam")
     inputs_check(images, classes)
+    method = saliency_pick(saliency)
     if images.is_inference():
         images = images.clone()  # made under inference_mode earlier: autograd may not save it
     with torch.enable_grad(), ActivationCapture(layer, require_grad=True) as capture:
@@ -116,7 +129,7 @@ def grad_cam(model: nn.Module, layer: nn.Module, images: Tensor, classes: Tensor
     if capture.activation is None:
         raise ValueError("grad_cam: the given layer did not run during the model's forward pass")
     (gradients,) = torch.autograd.grad(scores, capture.activation)
-    return cam_from_gradients(capture.activation.detach(), gradients, tuple(images.shape[-2:]))
+    return cam_from_gradients(capture.activation.detach(), gradients, tuple(images.shape[-2:]), method)
 
 
 def grad_cam_from_features(

@@ -11,6 +11,7 @@ from torch import Tensor
 from explainers.nn.classifier import Classifier
 from explainers.nn.decoder import Decoder
 from explainers.nn.gradcam import cam_from_gradients, eval_mode, grad_cam_from_features, gradients_allowed
+from explainers.nn.saliency import GRADCAM, Saliency, saliency_pick
 
 
 def mask_channels(mask: Tensor, images: Tensor) -> Tensor:
@@ -53,44 +54,54 @@ class Explanation:
     posteriors: Tensor  # (B, C) sigmoid posteriors of M
     prediction_sets: Tensor  # (B, C) bool, classes with posterior > 0.5
     classes: Tensor  # (B,) long, the class each explanation is for (the top class unless given)
-    masks: Tensor  # (B, H, W) Grad-CAM maps in [0, 1]
+    masks: Tensor  # (B, H, W) saliency maps in [0, 1], Grad-CAM's unless another method was asked for
     reconstructions: Tensor  # (B, 3, H, W) D(E(x)) in [0, 1], resized to the input if E's stride demands
     pv: Tensor  # (B, 3, H, W) perception visualizations, (1 - m) + m * y
     gradcam: Tensor  # (B, 3, H, W) the survey's Grad-CAM images, (1 - m) + m * x
 
 
-def top_class_attention(model: Classifier, images: Tensor) -> tuple[Tensor, Tensor]:
-    """Posteriors (B, C) and how much of each picture the top class's Grad-CAM mask shows, (B,) in [0, 1].
+def top_class_attention(
+    model: Classifier, images: Tensor, saliency: Saliency | str = GRADCAM
+) -> tuple[Tensor, Tensor]:
+    """Posteriors (B, C) and how much of each picture the top class's saliency mask shows, (B,) in [0, 1].
 
-    The share is the mask's mean at the input's size, as ``explain`` renders it: 0 means the survey's
-    Grad-CAM and PV images would be all white. One pass of E, and a backward pass through the head only.
+    The share is the mask's mean at the input's size, as ``explain`` renders it with the same
+    ``saliency``: 0 means the survey's Grad-CAM and PV images would be all white. One pass of E, and a
+    backward pass through the head only.
     """
     gradients_allowed("top_class_attention")
+    method = saliency_pick(saliency)
     with eval_mode(model):
         with torch.no_grad():
             z = model.encode(images)  # (B, K, H/32, W/32)
         gradients, logits, _ = grad_cam_from_features(model.head, z)
         with torch.inference_mode():
-            masks = cam_from_gradients(z, gradients, tuple(images.shape[-2:]))  # (B, H, W)
+            masks = cam_from_gradients(z, gradients, tuple(images.shape[-2:]), method)  # (B, H, W)
             return torch.sigmoid(logits), masks.flatten(1).mean(1)  # (B, H*W) -> (B,)
 
 
 def explain(
-    model: Classifier, decoder: Decoder, images: Tensor, classes: Tensor | None = None
+    model: Classifier,
+    decoder: Decoder,
+    images: Tensor,
+    classes: Tensor | None = None,
+    saliency: Saliency | str = GRADCAM,
 ) -> Explanation:
     """Everything the survey shows for a batch (B, 3, H, W) in [0, 1], from one pass of E.
 
     Both networks run in eval mode and get their modes back afterwards. ``classes`` defaults to each
-    image's top class.
+    image's top class. ``saliency`` (a method or its key, see ``saliency.SALIENCY_METHODS``) makes the
+    mask that both the Grad-CAM image and PV show.
     """
     gradients_allowed("explain")
+    method = saliency_pick(saliency)
     size = tuple(images.shape[-2:])
     with eval_mode(model, decoder):
         with torch.no_grad():
             z = model.encode(images)  # (B, 2048, H/32, W/32)
         gradients, logits, classes = grad_cam_from_features(model.head, z, classes)
         with torch.inference_mode():
-            masks = cam_from_gradients(z, gradients, size)
+            masks = cam_from_gradients(z, gradients, size, method)
             reconstructions = decoder(z)
             if reconstructions.shape[-2:] != size:  # an input side that is not a multiple of the stride
                 reconstructions = F.interpolate(

@@ -17,9 +17,9 @@ import torch
 from django.conf import settings
 
 from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, data_loader
+from explainers.nn.device import device_pick
 from explainers.nn.perception import explain, top_class_attention
 from explainers.nn.render import save_png
-from explainers.nn.train import device_pick
 from explainers.services.selection import Prediction
 from survey.rules import DIFFICULT_LABELS
 

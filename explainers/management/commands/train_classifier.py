@@ -17,7 +17,8 @@ from explainers.nn.classifier import (
     classifier_from_payload,
 )
 from explainers.nn.data import VOCDataset, data_loader
-from explainers.nn.train import device_pick, train_classifier
+from explainers.nn.device import device_pick
+from explainers.nn.training.classifier import train_classifier
 from survey.rules import DIFFICULT_IGNORE, DIFFICULT_LABELS
 
 

@@ -14,8 +14,9 @@ from explainers.nn.checkpoints import checkpoint_load
 from explainers.nn.classifier import Classifier, classifier_load
 from explainers.nn.data import ImageFolderDataset, VOCDataset, data_loader
 from explainers.nn.decoder import Decoder, DecoderConfig, decoder_load
+from explainers.nn.device import device_pick
 from explainers.nn.losses import LossWeights
-from explainers.nn.train import device_pick, train_decoder
+from explainers.nn.training.decoder import train_decoder
 
 
 def loss_weights(text: str) -> LossWeights:

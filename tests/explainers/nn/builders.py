@@ -28,6 +28,14 @@ def images(batch: int = 2, seed: int = 0, size: int = SIZE) -> torch.Tensor:
     return torch.rand(batch, 3, size, size, generator=torch.Generator().manual_seed(seed))
 
 
+def targets(*positives: list[int]) -> torch.Tensor:
+    """Multi-hot VOC targets (B, 20), one row per image listing its classes."""
+    multi_hot = torch.zeros(len(positives), 20)
+    for row, classes in enumerate(positives):
+        multi_hot[row, classes] = 1
+    return multi_hot
+
+
 def voc_annotation(objects: list[tuple[str, bool]]) -> str:
     parts = [
         f"<object><name>{name}</name><difficult>{int(hard)}</difficult></object>" for name, hard in objects

@@ -6,6 +6,7 @@ from captum.attr import LayerAttribution, LayerGradCam
 from torch import nn
 
 from explainers.nn.gradcam import grad_cam
+from explainers.nn.saliency import Saliency
 from tests.explainers.nn.builders import images, tiny_classifier
 
 
@@ -51,6 +52,39 @@ def test_it_equals_a_hand_computation_on_a_two_layer_network() -> None:
     maps = grad_cam(model, model.features, x, torch.tensor([0, 1]))
 
     torch.testing.assert_close(maps, expected)
+
+
+def test_gradcam_plus_plus_equals_a_hand_computation_on_a_two_layer_network() -> None:
+    model = TwoLayerNet(head=[[4.0, 4.0], [4.0, -4.0]])
+    x = two_by_two_image().repeat(2, 1, 1, 1)
+    # Each pixel's gradient is the head's weight / 4 pixels; R sums to 1.5 and G to 1 over the image, so
+    # alpha = g^2 / (2 g^2 + sum(A) g^3) is 1 / 3.5 for R and 1 / 3 for G where g = 1.
+    # Class 0: g = (1, 1), weights 4 * (1/3.5, 1/3), so 8R/7 + 4G/3 = [[8/7, 4/3], [0, 4/7]] -> / (4/3);
+    # Grad-CAM would weigh R and G alike. Class 1: g = (1, -1), and ReLU(g) leaves R only.
+    expected = torch.tensor([[[6 / 7, 1.0], [0.0, 3 / 7]], [[1.0, 0.0], [0.0, 0.5]]])
+
+    maps = grad_cam(model, model.features, x, torch.tensor([0, 1]), saliency="gradcam++")
+
+    torch.testing.assert_close(maps, expected)
+
+
+def test_gradcam_plus_plus_matches_pytorch_grad_cam_with_a_different_class_for_each_image() -> None:
+    # Imported here so that where requirements-dev.txt is not installed yet, only this test fails.
+    from pytorch_grad_cam import GradCAMPlusPlus
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    model, x = tiny_classifier(), images(batch=3, size=96)  # layer4 is (3, 512, 3, 3)
+    classes = torch.tensor([1, 5, 19])
+    # pytorch-grad-cam normalises each map to [0, 1] after ReLU, resizes it with cv2 (bilinear, as ours)
+    # and normalises again, so its maps are ours up to its 1e-7 guards against division by zero.
+    with GradCAMPlusPlus(model=model, target_layers=[model.layer4]) as reference:
+        expected = reference(input_tensor=x, targets=[ClassifierOutputTarget(int(c)) for c in classes])
+
+    maps = grad_cam(model, model.layer4, x, classes, saliency="gradcam++")
+
+    assert maps.shape == (3, 96, 96)
+    torch.testing.assert_close(maps, torch.from_numpy(expected), atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(maps, grad_cam(model, model.layer4, x, classes), atol=0.1)
 
 
 def test_it_matches_captum_with_a_different_class_for_each_image() -> None:
@@ -145,6 +179,26 @@ def test_it_wants_one_integer_class_per_image() -> None:
 
     with pytest.raises(ValueError, match="one integer class per image"):
         grad_cam(model, model.layer4, images(batch=2), torch.tensor([0]))
+
+
+def test_it_weighs_the_channels_as_the_saliency_method_it_is_given_says() -> None:
+    model = TwoLayerNet(head=[[0.0, -1.0]])  # Grad-CAM's map would be all zero
+    ones = Saliency(key="ones", name="Ones", channel_weights=lambda a, g: torch.ones(a.shape[:2]))
+
+    maps = grad_cam(model, model.features, two_by_two_image(), torch.tensor([0]), saliency=ones)
+
+    torch.testing.assert_close(maps, torch.tensor([[[1.0, 1.0], [0.0, 0.5]]]))  # R + G, / 1
+
+
+def test_an_unknown_saliency_method_is_an_error_before_the_model_runs() -> None:
+    model = TwoLayerNet(head=[[1.0, 0.0]])
+    passes = []
+    model.register_forward_hook(lambda *_: passes.append(1))
+
+    with pytest.raises(ValueError, match=r"unknown saliency method 'cam'; valid: gradcam, gradcam\+\+"):
+        grad_cam(model, model.features, two_by_two_image(), torch.tensor([0]), saliency="cam")
+
+    assert passes == []
 
 
 def test_a_layer_the_model_never_runs_is_an_error() -> None:

@@ -12,6 +12,7 @@ from explainers.nn.perception import (
     perception_visualization,
     top_class_attention,
 )
+from explainers.nn.saliency import GRADCAM_PLUS_PLUS
 from tests.explainers.nn.builders import images, tiny_classifier, tiny_decoder
 
 MASK = torch.tensor([[[0.0, 1.0], [0.5, 0.25]]])  # (1, 2, 2)
@@ -83,6 +84,27 @@ def test_explain_explains_the_classes_it_is_given() -> None:
     torch.testing.assert_close(explanation.masks, grad_cam(model, model.layer4, x, classes))
 
 
+def test_explain_shows_the_saliency_method_it_is_given_in_both_images() -> None:
+    model = tiny_classifier()
+    x, classes = images(batch=2), torch.tensor([5, 19])
+
+    explanation = explain(model, tiny_decoder(model), x, classes, saliency="gradcam++")
+
+    expected = grad_cam(model, model.layer4, x, classes, saliency=GRADCAM_PLUS_PLUS)
+    torch.testing.assert_close(explanation.masks, expected)
+    assert not torch.allclose(explanation.masks, grad_cam(model, model.layer4, x, classes), atol=0.1)
+    torch.testing.assert_close(explanation.gradcam, masked_input(expected, x))
+    pv = perception_visualization(expected, explanation.reconstructions)
+    torch.testing.assert_close(explanation.pv, pv)
+
+
+def test_explain_refuses_an_unknown_saliency_method() -> None:
+    model = tiny_classifier()
+
+    with pytest.raises(ValueError, match="unknown saliency method 'scorecam'; valid: gradcam, gradcam"):
+        explain(model, tiny_decoder(model), images(batch=1), saliency="scorecam")
+
+
 def test_explain_resizes_the_reconstruction_when_the_input_is_not_a_multiple_of_the_stride() -> None:
     model = tiny_classifier()
 
@@ -115,6 +137,15 @@ def test_the_attention_share_is_the_mean_of_the_mask_explain_renders() -> None:
 
     explanation = explain(model, tiny_decoder(model), x)
     torch.testing.assert_close(posteriors, explanation.posteriors)
+    torch.testing.assert_close(shares, explanation.masks.mean(dim=(1, 2)))
+
+
+def test_the_attention_share_follows_the_saliency_method_explain_renders_with() -> None:
+    model, x = tiny_classifier(), images(batch=3)
+
+    _, shares = top_class_attention(model, x, saliency=GRADCAM_PLUS_PLUS)
+
+    explanation = explain(model, tiny_decoder(model), x, saliency="gradcam++")
     torch.testing.assert_close(shares, explanation.masks.mean(dim=(1, 2)))
 
 
