@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from survey.models import Study
+from survey.services.selection_audit import SELECTION_COUNT_LABELS
 
 
 def thumb(image: FieldFile | None, alt: str) -> SafeString:
@@ -54,3 +58,34 @@ class FrozenStructureInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return super().has_delete_permission(request, obj) and not frozen(request, obj)
+
+
+def selection_table(selection: Mapping[str, Any]) -> SafeString | str:
+    """A study's selection summary (rule, split, seed, difficult policy and every count) as a table."""
+    if not selection:
+        return "— (the bundle did not say how its questions were selected)"
+    facts = [
+        ("rule", selection.get("rule_text") or selection.get("rule", "")),
+        ("split", selection.get("split", "")),
+        ("seed", selection.get("seed", "")),
+        ("difficult objects", selection.get("difficult", "")),
+    ]
+    facts += [(label, selection[key]) for key, label in SELECTION_COUNT_LABELS if key in selection]
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", facts)
+    return format_html("<table>{}</table>", rows)
+
+
+def posteriors_table(prediction_set: Sequence[str], posteriors: Mapping[str, float]) -> SafeString | str:
+    """The prediction set, then every class's posterior from the highest down, the set's in bold."""
+    if not posteriors and not prediction_set:
+        return "— (not in the bundle)"
+    ranked = sorted(posteriors.items(), key=lambda item: -item[1])
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td></tr>",
+        (
+            (format_html("<b>{}</b>", name) if name in prediction_set else name, f"{value:.4f}")
+            for name, value in ranked
+        ),
+    )
+    return format_html("<p>P = {{{}}}</p><table>{}</table>", ", ".join(prediction_set), rows)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from survey.admin.common import FrozenStructureInline, editable_studies, frozen, thumb
+from survey.admin.common import FrozenStructureInline, editable_studies, frozen, posteriors_table, thumb
 from survey.admin.forms import ExplanationFormSet, QuestionAdminForm
 from survey.models import Explanation, Question
 
@@ -35,9 +35,9 @@ class QuestionAdmin(admin.ModelAdmin):
     inlines = [ExplanationInline]
     fields = [
         "study", "key", "order", "image", "input_preview", "labels", "prediction", "model_correct", "options",
-        "explanation_previews",
+        "audit", "explanation_previews",
     ]  # fmt: skip
-    readonly_fields = ["input_preview", "explanation_previews"]
+    readonly_fields = ["input_preview", "explanation_previews", "audit"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return super().get_queryset(request).prefetch_related("explanations", "study__conditions")
@@ -52,6 +52,10 @@ class QuestionAdmin(admin.ModelAdmin):
         if db_field.name == "study":
             kwargs["queryset"] = editable_studies()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="prediction set and posteriors")
+    def audit(self, question: Question) -> SafeString | str:
+        return posteriors_table(question.prediction_set, question.posteriors)
 
     @admin.display(description="input image")
     def input_preview(self, question: Question) -> SafeString:

@@ -12,7 +12,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from survey.admin.common import FrozenStructureInline, frozen
+from survey.admin.common import FrozenStructureInline, frozen, selection_table
 from survey.admin.forms import StudyAdminForm
 from survey.models import Condition, Study
 from survey.selectors.studies import studies_condition_counts, study_condition_counts, study_has_participants
@@ -48,6 +48,7 @@ class StudyAdmin(admin.ModelAdmin):
         ("Participants", {"fields": ["participants_by_condition", "analysis_links"]}),
         ("Prolific", {"fields": ["completion_code", "completion_redirect_url"]}),
         ("Design", {"fields": ["assignment_policy", "classes", "abandon_after_minutes", "created_at"]}),
+        ("Question selection", {"fields": ["selection_summary"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Study]:
@@ -60,7 +61,8 @@ class StudyAdmin(admin.ModelAdmin):
         # The slug is in participants' links: it stays put once anyone has used one.
         fixed = ["slug"] if obj is not None and study_has_participants(study=obj) else []
         structure = ["classes"] if frozen(request, obj) else []
-        return [*fixed, *structure, "participants_by_condition", "analysis_links", "created_at"]
+        shown = ["participants_by_condition", "analysis_links", "created_at", "selection_summary"]
+        return [*fixed, *structure, *shown]
 
     def save_model(self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool) -> None:
         if obj.status == Study.Status.OPEN and "status" in form.changed_data:
@@ -111,6 +113,10 @@ class StudyAdmin(admin.ModelAdmin):
         return format_html(
             "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", SafeString(heads), rows
         )
+
+    @admin.display(description="how the questions were selected")
+    def selection_summary(self, study: Study) -> SafeString | str:
+        return selection_table(study.selection)
 
     @admin.display(description="analysis")
     def analysis_links(self, study: Study) -> SafeString | str:

@@ -27,6 +27,21 @@ SELECTION_COUNT_FIELDS = (
 )
 
 
+# How each count of a selection summary reads to people: the dry run and the admin both show these.
+SELECTION_COUNT_LABELS = (
+    ("images", "images in the split"),
+    ("eligible_correct", "eligible, the model is right (P = L)"),
+    ("eligible_incorrect", "eligible, the model is wrong (P and L disjoint)"),
+    ("not_eligible_partial_overlap", "not eligible: P and L overlap in part"),
+    ("not_eligible_empty_prediction_set", "not eligible: empty prediction set"),
+    ("not_eligible_no_labels", "not eligible: no true label"),
+    ("not_eligible_difficult_in_prediction", "not eligible: P names a difficult-only class"),
+    ("left_out_empty_mask", "left out: empty Grad-CAM mask"),
+    ("picked_correct", "picked, the model is right"),
+    ("picked_incorrect", "picked, the model is wrong"),
+)
+
+
 def question_audit_problems(
     *,
     where: str,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 
 from survey.services.bundles import BundleError, study_export_bundle, study_import_bundle
 from tests.survey.bundle_helpers import bundle_json_read, bundle_json_write, bundle_write
@@ -136,3 +138,20 @@ def test_a_selection_with_a_bad_policy_or_count_is_refused(tmp_path: Path) -> No
     assert "study.json: selection has an unknown field 'colour'" in message
     assert "study.json: selection's 'seed' must be a whole number" in message
     assert "study.json: selection's difficult policy must be one of labels, ignore" in message
+
+
+def test_the_admin_shows_the_selection_summary_and_each_questions_prediction_set(
+    tmp_path: Path, admin_client: Client
+) -> None:
+    study = study_import_bundle(directory=audited_bundle(tmp_path / "b"))
+    question = study.questions.get(key="2008_000001")
+
+    study_page = admin_client.get(reverse("admin:survey_study_change", args=[study.pk])).content.decode()
+    question_page = admin_client.get(
+        reverse("admin:survey_question_change", args=[question.pk])
+    ).content.decode()
+
+    assert "<tr><th>split</th><td>val</td></tr>" in study_page
+    assert "<tr><th>not eligible: P and L overlap in part</th><td>30</td></tr>" in study_page
+    assert "P = {tvmonitor}" in question_page
+    assert "<tr><td><b>tvmonitor</b></td><td>0.8765</td></tr>" in question_page

@@ -13,6 +13,7 @@ from explainers.models import RenderJob
 from explainers.services import checkpoint_register, render_job_create
 from explainers.services.selection import Selection
 from survey.rules import DIFFICULT_IGNORE, DIFFICULT_LABELS
+from survey.services.selection_audit import SELECTION_COUNT_LABELS
 
 POLL_SECONDS = 1.0
 
@@ -132,18 +133,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Study {job.study.slug!r} is {state}: {url}"))
 
 
-COUNT_LINES = (
-    ("images", "images in the split"),
-    ("eligible_correct", "eligible, the model is right (P = L)"),
-    ("eligible_incorrect", "eligible, the model is wrong (P and L disjoint)"),
-    ("not_eligible_partial_overlap", "not eligible: P and L overlap in part"),
-    ("not_eligible_empty_prediction_set", "not eligible: empty prediction set"),
-    ("not_eligible_no_labels", "not eligible: no true label"),
-    ("not_eligible_difficult_in_prediction", "not eligible: P names a difficult-only class"),
-    ("left_out_empty_mask", "left out: empty Grad-CAM mask"),
-)
-
-
 def selection_report(selection: Selection) -> str:
     """The dry run's text: the counts by category, then every pick with its labels, P, top and options."""
     audit = selection.audit
@@ -151,7 +140,7 @@ def selection_report(selection: Selection) -> str:
         "Dry run: nothing was rendered or written.",
         f"Selection rule {audit['rule']} on the {audit['split']} split, seed {audit['seed']}, difficult "
         f"objects: {audit['difficult']}.",
-        *(f"  {audit[key]:>6}  {text}" for key, text in COUNT_LINES),
+        *(f"  {audit[key]:>6}  {text}" for key, text in SELECTION_COUNT_LABELS[:-2]),
         f"Picked {audit['picked_correct']} right and {audit['picked_incorrect']} wrong questions:",
     ]
     picks = [(pick, "") for pick in selection.questions]
