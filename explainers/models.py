@@ -6,6 +6,8 @@ from pathlib import Path
 
 from django.db import models
 
+from explainers.methods import DEFAULT_METHODS
+
 
 class Checkpoint(models.Model):
     """A classifier or decoder file on disk, fingerprinted when it was registered."""
@@ -30,6 +32,10 @@ class Checkpoint(models.Model):
         return f"{self.name or Path(self.path).name} ({self.kind}, {self.sha256[:8]})"
 
 
+def default_methods() -> list[str]:
+    return list(DEFAULT_METHODS)
+
+
 class RenderJob(models.Model):
     """Render a study's images with a classifier and a decoder, then import them as a Study."""
 
@@ -52,6 +58,13 @@ class RenderJob(models.Model):
         default=False, help_text="Fill from the other pool when the split lacks right or wrong images."
     )
     seed = models.BigIntegerField(default=0)
+    methods = models.JSONField(
+        default=default_methods,
+        help_text="Explanation methods (explainers.methods), one condition each, in order.",
+    )
+    saliency = models.CharField(
+        max_length=20, default="gradcam", help_text="Saliency behind the masks: gradcam or gradcam++."
+    )
     difficult = models.CharField(
         max_length=10,
         choices=[("labels", "Difficult objects are labels"), ("ignore", "Ignore difficult-only classes")],
@@ -122,14 +135,10 @@ class RenderQuestion(models.Model):
 class RenderedImage(models.Model):
     """A PNG a job wrote; its row exists only once the file is complete."""
 
-    class Kind(models.TextChoices):
-        INPUT = "input", "Input image"
-        GRADCAM = "gradcam", "Grad-CAM"
-        PV = "pv", "Perception Visualization"
-        RECONSTRUCTION = "reconstruction", "Decoder reconstruction"
-
     question = models.ForeignKey(RenderQuestion, on_delete=models.CASCADE, related_name="images")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
+    kind = models.CharField(
+        max_length=32, help_text="input, reconstruction, or an explanation method's key (explainers.methods)."
+    )
     path = models.CharField(max_length=1000, help_text="Relative to the job's output folder.")
     sha256 = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -45,6 +45,9 @@ class Study(models.Model):
     selection = models.JSONField(
         default=dict, blank=True, help_text="How the questions were selected: rule, split, seed and counts."
     )
+    saliency = models.CharField(
+        max_length=20, blank=True, help_text="What made the explanation masks (gradcam, gradcam++), if known."
+    )
     # Round-robin assignment locks this row and reads/increments the counter (never count-then-insert).
     assignment_counter = models.PositiveIntegerField(default=0, editable=False)
     hash_salt = models.CharField(max_length=64, default=new_salt, editable=False)

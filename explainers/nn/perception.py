@@ -49,6 +49,18 @@ def heatmap_overlay(mask: Tensor, images: Tensor, alpha: float = 0.5) -> Tensor:
     return (1 - alpha) * images + alpha * jet(mask).to(images.dtype)
 
 
+def side_by_side(left: Tensor, right: Tensor, gap: int | None = None) -> Tensor:
+    """Two batches (B, 3, H, W) side by side on white, ``gap`` (default H/16) apart: (B, 3, H, 2W+gap)."""
+    if left.shape != right.shape or left.dim() != 4:
+        raise ValueError(
+            "side_by_side expects two equal (B, 3, H, W) batches, "
+            f"got {tuple(left.shape)} and {tuple(right.shape)}"
+        )
+    gap = left.shape[-2] // 16 if gap is None else gap
+    white = torch.ones((*left.shape[:-1], gap), dtype=left.dtype, device=left.device)  # (B, 3, H, gap)
+    return torch.cat([left, white, right], dim=-1)  # (B, 3, H, 2W + gap)
+
+
 @dataclass
 class Explanation:
     posteriors: Tensor  # (B, C) sigmoid posteriors of M

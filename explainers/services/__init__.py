@@ -5,7 +5,7 @@ Import the services from here; the submodules split them by subject.
 
 from __future__ import annotations
 
-from explainers.services.bundle import bundle_data, bundle_write
+from explainers.services.bundle import bundle_spec, bundle_write
 from explainers.services.checkpoints import checkpoint_network, checkpoint_register
 from explainers.services.errors import RenderError, error_text
 from explainers.services.jobs import (
@@ -22,7 +22,7 @@ from explainers.services.selection import Prediction, options_pick, questions_se
 __all__ = [
     "Prediction",
     "RenderError",
-    "bundle_data",
+    "bundle_spec",
     "bundle_write",
     "checkpoint_network",
     "checkpoint_register",

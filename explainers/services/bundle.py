@@ -1,92 +1,87 @@
-"""A finished job as a study bundle: study.json next to the rendered images."""
+"""A finished job as a study bundle: study.json (survey.services.bundle_spec) next to the rendered images."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
+from PIL import Image
+
+from explainers.methods import INPUT, Method, methods_parse
 from explainers.models import RenderJob, RenderQuestion
 from explainers.nn.labels import VOC_CLASSES
 from explainers.services.rendering import image_relpath
-
-CONDITIONS = (
-    {
-        "key": "gradcam",
-        "name": "Grad-CAM",
-        "intro": (
-            "Each picture is shown through a mask computed from the model. Where the model paid most "
-            "attention, you see the photo itself; where it paid little attention, the photo fades to "
-            "white. Look at the parts the model focused on and guess which class it predicted."
-        ),
-    },
-    {
-        "key": "pv",
-        "name": "Perception Visualization",
-        "intro": (
-            "Each picture shows what the model perceived. Where the model paid most attention, you see "
-            "an image rebuilt from the model's internal representation: how the model 'sees' that part "
-            "of the photo, which may differ from the photo itself. Where it paid little attention, the "
-            "picture is white. Look at what the model saw and guess which class it predicted."
-        ),
-    },
+from survey.services.bundle_spec import (
+    BundleSpec,
+    ConditionSpec,
+    ExampleSpec,
+    QuestionSpec,
+    bundle_json_write,
 )
+
 DESCRIPTION = (
     "An AI model has looked at a series of photos and named what it sees. For each photo you will see an "
     "explanation of the model's decision; your task is to guess what the model predicted."
 )
+EXAMPLE_GAP = 8  # white pixels between the photo and its explanation in an introduction's example
 
 
-def bundle_data(*, job: RenderJob) -> dict[str, Any]:
-    """The study.json document (format of survey.services.bundles) for the job's rendered images."""
+def bundle_spec(*, job: RenderJob) -> BundleSpec:
+    """The study bundle of the job's rendered images: one condition per method, in the job's order."""
     questions = list(job.questions.order_by("order"))
     example = next((q for q in questions if q.is_example), None)
-    conditions = [{**condition, "examples": _examples(example, condition["key"])} for condition in CONDITIONS]
-    asked = [question for question in questions if not question.is_example]
-    data = {
-        "slug": job.slug,
-        "name": job.name,
-        "description": job.description or DESCRIPTION,
-        "classes": list(VOC_CLASSES),
-        "n_correct": sum(question.model_correct for question in asked),
-        "n_wrong": sum(not question.model_correct for question in asked),
-        "conditions": conditions,
-        "questions": [_question_data(question) for question in asked],
-    }
-    if job.selection:
-        data["selection"] = job.selection
-    return data
+    root = Path(job.output_dir)
+    return BundleSpec(
+        directory=root,
+        slug=job.slug,
+        name=job.name,
+        description=job.description or DESCRIPTION,
+        classes=tuple(VOC_CLASSES),
+        saliency=job.saliency,
+        selection=job.selection,
+        conditions=tuple(
+            _condition_spec(method, example=example, root=root) for method in methods_parse(job.methods)
+        ),
+        questions=tuple(
+            _question_spec(q, methods=job.methods, root=root) for q in questions if not q.is_example
+        ),
+    )
 
 
-def _examples(example: RenderQuestion | None, kind: str) -> list[dict[str, str]]:
-    if example is None:
-        return []
+def _condition_spec(method: Method, *, example: RenderQuestion | None, root: Path) -> ConditionSpec:
+    examples = () if example is None else (_example_spec(example, method=method, root=root),)
+    return ConditionSpec(key=method.key, name=method.name, intro=method.introduction, examples=examples)
+
+
+def _example_spec(example: RenderQuestion, *, method: Method, root: Path) -> ExampleSpec:
+    """The photo and its explanation side by side, so the introduction shows how to read one."""
+    path = root / "examples" / f"{example.key}_{method.key}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        Image.open(root / image_relpath(key=example.key, kind=INPUT)) as photo,
+        Image.open(root / image_relpath(key=example.key, kind=method.key)) as explanation,
+    ):
+        pair = Image.new("RGB", (photo.width + EXAMPLE_GAP + explanation.width, photo.height), "white")
+        pair.paste(photo.convert("RGB"), (0, 0))
+        pair.paste(explanation.convert("RGB"), (photo.width + EXAMPLE_GAP, 0))
+    pair.save(path, format="PNG")
     caption = f"For this photo the model predicted \u201c{example.prediction}\u201d."
-    return [{"image": image_relpath(key=example.key, kind=kind), "caption": caption}]
+    return ExampleSpec(image=path, caption=caption)
 
 
-def _question_data(question: RenderQuestion) -> dict[str, Any]:
-    return {
-        "key": question.key,
-        "image": image_relpath(key=question.key, kind="input"),
-        "labels": question.labels,
-        "prediction": question.prediction,
-        "model_correct": question.model_correct,
-        "options": question.options,
-        "prediction_set": question.prediction_set,
-        "posteriors": question.posteriors,
-        "explanations": {
-            condition["key"]: image_relpath(key=question.key, kind=condition["key"])
-            for condition in CONDITIONS
-        },
-    }
+def _question_spec(question: RenderQuestion, *, methods: list[str], root: Path) -> QuestionSpec:
+    return QuestionSpec(
+        key=question.key,
+        image=root / image_relpath(key=question.key, kind=INPUT),
+        labels=tuple(question.labels),
+        prediction=question.prediction,
+        model_correct=question.model_correct,
+        options=tuple(question.options),
+        explanations={key: root / image_relpath(key=question.key, kind=key) for key in methods},
+        prediction_set=tuple(question.prediction_set),
+        posteriors=question.posteriors,
+    )
 
 
 def bundle_write(*, job: RenderJob) -> Path:
     """Write study.json atomically into the job's output folder; returns the folder."""
-    directory = Path(job.output_dir)
-    partial = directory / ".study.json.partial"
-    partial.write_text(json.dumps(bundle_data(job=job), indent=2) + "\n")
-    os.replace(partial, directory / "study.json")
-    return directory
+    return bundle_json_write(spec=bundle_spec(job=job))

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from django.conf import settings
 
+from explainers.methods import INPUT, RECONSTRUCTION, Method
 from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, data_loader
 from explainers.nn.device import device_pick
 from explainers.nn.perception import explain, top_class_attention
@@ -44,12 +45,12 @@ def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int, diffi
 
 
 def split_predictions(
-    *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32
+    *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32, saliency: str = "gradcam"
 ) -> list[Prediction]:
     """Every class's posterior and the top class's Grad-CAM mask share for every image, in order."""
     predictions: list[Prediction] = []
     for images, targets in data_loader(dataset, batch_size=batch_size, shuffle=False):
-        posteriors, shares = top_class_attention(classifier, images.to(device))
+        posteriors, shares = top_class_attention(classifier, images.to(device), saliency=saliency)
         for row, target, share in zip(posteriors.tolist(), targets.tolist(), shares.tolist(), strict=True):
             predictions.append(
                 Prediction(
@@ -72,20 +73,19 @@ def explanations_write(
     classes: Sequence[str],
     targets: Sequence[Mapping[str, Path]],
     device: str,
+    methods: Sequence[Method],
+    saliency: str = "gradcam",
 ) -> list[dict[str, str]]:
     """Explain the images at ``indices`` in one batch, each for its class, writing the kinds each asks for.
 
-    ``targets[b]`` maps a kind (input, gradcam, pv, reconstruction) to its file; returns their sha256s.
+    ``targets[b]`` maps a kind (input, reconstruction or a method's key) to its file; returns their
+    sha256s. Every method's image comes from the same pass of E.
     """
     images = torch.stack([dataset[index][0] for index in indices]).to(device)  # (B, 3, S, S)
     class_ids = torch.tensor([VOC_CLASSES.index(name) for name in classes], device=device)  # (B,)
-    explanation = explain(classifier, decoder, images, class_ids)
-    outputs = {
-        "input": images,
-        "gradcam": explanation.gradcam,
-        "pv": explanation.pv,
-        "reconstruction": explanation.reconstructions,
-    }
+    explanation = explain(classifier, decoder, images, class_ids, saliency=saliency)
+    outputs = {INPUT: images, RECONSTRUCTION: explanation.reconstructions}
+    outputs |= {method.key: method.render(images, explanation) for method in methods}
     return [
         {kind: png_write(outputs[kind][b], path) for kind, path in wanted.items()}
         for b, wanted in enumerate(targets)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,13 @@ from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 
+from explainers.methods import DEFAULT_METHODS, Method, methods_parse
 from explainers.models import Checkpoint, RenderJob, RenderQuestion
 from explainers.nn.labels import VOC_CLASSES
 from explainers.services.bundle import bundle_write
 from explainers.services.checkpoints import checkpoint_network
 from explainers.services.errors import RenderError, error_text
-from explainers.services.rendering import kinds_missing, render_chunk
+from explainers.services.rendering import job_kinds, kinds_missing, render_chunk
 from explainers.services.selection import Selection, questions_select
 from survey.models import Study
 from survey.rules import DIFFICULT_LABELS, DIFFICULT_POLICIES
@@ -45,6 +47,8 @@ def render_job_create(
     n_correct: int = 16,
     n_wrong: int = 14,
     seed: int = 0,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    saliency: str = "gradcam",
     difficult: str = DIFFICULT_LABELS,
     image_size: int | None = None,
     chunk_size: int = 8,
@@ -68,6 +72,7 @@ def render_job_create(
         )
     _output_check(output_dir)
     difficult_check(difficult)
+    methods = [method.key for method in _methods_check(methods=methods, saliency=saliency)]
     job = RenderJob.objects.create(
         slug=slug,
         name=name or slug.replace("-", " ").capitalize(),
@@ -80,6 +85,8 @@ def render_job_create(
         n_wrong=n_wrong,
         allow_shortfall=allow_shortfall,
         seed=seed,
+        methods=methods,
+        saliency=saliency,
         difficult=difficult,
         image_size=image_size,
         chunk_size=chunk_size,
@@ -140,6 +147,17 @@ def dataset_check(*, root: Path, split: str) -> None:
 
     try:
         voc_layout_check(root, split)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
+
+
+def _methods_check(*, methods: Sequence[str], saliency: str) -> tuple[Method, ...]:
+    from explainers.nn.saliency import SALIENCY_METHODS
+
+    if saliency not in SALIENCY_METHODS:
+        raise RenderError(f"saliency must be one of {', '.join(SALIENCY_METHODS)}, got {saliency!r}")
+    try:
+        return methods_parse(methods)
     except ValueError as exc:
         raise RenderError(str(exc)) from exc
 
@@ -206,7 +224,7 @@ def render_job_start(*, job_id: int) -> list[list[str]] | None:
     pending = [
         question.key
         for question in job.questions.prefetch_related("images")
-        if kinds_missing(question=question, output_dir=Path(job.output_dir))
+        if kinds_missing(question=question, output_dir=Path(job.output_dir), kinds=job_kinds(job))
     ]
     return [pending[i : i + job.chunk_size] for i in range(0, len(pending), job.chunk_size)]
 
@@ -236,6 +254,7 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         seed=job.seed,
         allow_shortfall=job.allow_shortfall,
         device=device,
+        saliency=job.saliency,
     )
     if selection.blank:  # the job's note says so too
         logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
@@ -254,6 +273,7 @@ def split_select(
     seed: int,
     allow_shortfall: bool,
     device: str,
+    saliency: str = "gradcam",
 ) -> Selection:
     """Run M over the split and pick the questions by the paper's rule; writes nothing."""
     from explainers.services import inference  # torch, only where networks run
@@ -264,7 +284,9 @@ def split_select(
     unsafe = [key for key in dataset.ids if not SAFE_KEY.match(key)]
     if unsafe:
         raise RenderError(f"{dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names")
-    predictions = inference.split_predictions(classifier=classifier, dataset=dataset, device=device)
+    predictions = inference.split_predictions(
+        classifier=classifier, dataset=dataset, device=device, saliency=saliency
+    )
     return questions_select(
         predictions=predictions,
         classes=VOC_CLASSES,
@@ -318,7 +340,8 @@ def render_job_finish(*, job_id: int) -> RenderJob:
         return job
     output_dir = Path(job.output_dir)
     questions = job.questions.prefetch_related("images")
-    incomplete = [q.key for q in questions if kinds_missing(question=q, output_dir=output_dir)]
+    kinds = job_kinds(job)
+    incomplete = [q.key for q in questions if kinds_missing(question=q, output_dir=output_dir, kinds=kinds)]
     if incomplete:
         raise RenderError(f"render job {job.pk}: images of {', '.join(incomplete[:5])} are not rendered yet")
     bundle_write(job=job)

@@ -20,6 +20,7 @@ def selection_preview(
     n_wrong: int = 14,
     seed: int = 0,
     difficult: str = DIFFICULT_LABELS,
+    saliency: str = "gradcam",
     image_size: int | None = None,
     allow_shortfall: bool = False,
 ) -> Selection:
@@ -54,4 +55,5 @@ def selection_preview(
         seed=seed,
         allow_shortfall=allow_shortfall,
         device=device,
+        saliency=saliency,
     )

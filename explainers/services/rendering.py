@@ -12,25 +12,29 @@ from pathlib import Path
 from django.db import transaction
 from django.db.models import Count
 
+from explainers.methods import INPUT, RECONSTRUCTION, methods_parse
 from explainers.models import RenderedImage, RenderJob, RenderQuestion
 from explainers.services.checkpoints import checkpoint_network
 from explainers.services.errors import RenderError
 
-KINDS: tuple[str, ...] = tuple(RenderedImage.Kind.values)
+
+def job_kinds(job: RenderJob) -> tuple[str, ...]:
+    """The images each question of ``job`` gets: the input, one per method, and the reconstruction."""
+    return tuple(dict.fromkeys((INPUT, *job.methods, RECONSTRUCTION)))
 
 
 def image_relpath(*, key: str, kind: str) -> str:
     """Where each kind of image lives inside the job's output folder (the bundle's layout)."""
-    if kind in {"input", "reconstruction"}:
-        return f"{'images' if kind == 'input' else 'reconstructions'}/{key}.png"
+    if kind in {INPUT, RECONSTRUCTION}:
+        return f"{'images' if kind == INPUT else 'reconstructions'}/{key}.png"
     return f"explanations/{key}_{kind}.png"
 
 
-def kinds_missing(*, question: RenderQuestion, output_dir: Path) -> dict[str, Path]:
+def kinds_missing(*, question: RenderQuestion, output_dir: Path, kinds: Sequence[str]) -> dict[str, Path]:
     """Kinds with no row or no file yet, and the file each should be written to."""
     have = {image.kind for image in question.images.all() if (output_dir / image.path).is_file()}
     return {
-        kind: output_dir / image_relpath(key=question.key, kind=kind) for kind in KINDS if kind not in have
+        kind: output_dir / image_relpath(key=question.key, kind=kind) for kind in kinds if kind not in have
     }
 
 
@@ -43,9 +47,11 @@ def render_chunk(*, job_id: int, keys: Sequence[str]) -> int:
     unknown = sorted(set(keys) - {question.key for question in questions})
     if unknown:
         raise RenderError(f"render job {job.pk} has no questions {', '.join(unknown)}")
-    output_dir = Path(job.output_dir)
+    output_dir, kinds = Path(job.output_dir), job_kinds(job)
     wanted = [
-        (q, targets) for q in questions if (targets := kinds_missing(question=q, output_dir=output_dir))
+        (q, targets)
+        for q in questions
+        if (targets := kinds_missing(question=q, output_dir=output_dir, kinds=kinds))
     ]
     if wanted:
         _render(job=job, wanted=wanted)
@@ -73,6 +79,8 @@ def _render(*, job: RenderJob, wanted: list[tuple[RenderQuestion, dict[str, Path
         classes=[question.prediction for question, _ in wanted],
         targets=[targets for _, targets in wanted],
         device=device,
+        methods=methods_parse(job.methods),
+        saliency=job.saliency,
     )
     for (question, _), written in zip(wanted, hashes, strict=True):
         for kind, sha256 in written.items():
@@ -87,7 +95,7 @@ def _render(*, job: RenderJob, wanted: list[tuple[RenderQuestion, dict[str, Path
 def job_progress_update(*, job_id: int) -> None:
     """Count the questions with every kind rendered; locked so concurrent chunks never write a stale count."""
     job = RenderJob.objects.select_for_update().get(pk=job_id)
-    complete = job.questions.annotate(rendered=Count("images")).filter(rendered=len(KINDS)).count()
+    complete = job.questions.annotate(rendered=Count("images")).filter(rendered=len(job_kinds(job))).count()
     if job.done != complete:
         job.done = complete
         job.save(update_fields=["done"])

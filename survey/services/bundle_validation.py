@@ -1,15 +1,7 @@
 """Reading and validating a study bundle (study.json and its images) before anything is written.
 
-study.json holds slug, name, classes, conditions [{key, name, intro?, examples?: [path | {image, caption}]}]
-and questions [{key, image, labels, prediction, model_correct, options (four classes), explanations:
-{condition key: path}}], plus optional description, completion_code, completion_redirect_url,
-assignment_policy, abandon_after_minutes, and n_correct and n_wrong: how many questions the model got
-right and wrong (the paper's 16 and 14), checked against the questions' model_correct when given, and
-"selection" (how the questions were picked: rule, split, seed, difficult policy and counts). Each question
-may add its audit fields "prediction_set" (classes with posterior > 0.5, highest first) and "posteriors"
-({class: posterior}), checked against its answer key and the paper's rule (survey.rules). Paths
-are relative to the folder. Import validates the whole bundle before it writes anything and reports
-every problem at once, each naming the entry at fault.
+The format is documented, and its types defined, in survey.services.bundle_spec. Import validates the
+whole bundle before it writes anything and reports every problem at once, each naming the entry at fault.
 """
 
 from __future__ import annotations
@@ -17,8 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -32,21 +23,21 @@ from survey.models import (
     Study,
 )
 from survey.selectors.studies import study_by_slug, study_has_participants
+from survey.services.bundle_spec import (
+    BUNDLE_FILE,
+    CONDITION_FIELDS,
+    EXAMPLE_FIELDS,
+    QUESTION_FIELDS,
+    STUDY_FIELDS,
+    BundleSpec,
+    ConditionSpec,
+    ExampleSpec,
+    QuestionSpec,
+)
 from survey.services.selection_audit import question_audit_problems, selection_problems
 from survey.services.studies import question_problems
 
-BUNDLE_FILE = "study.json"
 WEB_IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
-STUDY_FIELDS = ({"slug", "name", "classes", "conditions", "questions"}, {
-    "description", "completion_code", "completion_redirect_url", "assignment_policy", "abandon_after_minutes",
-    "n_correct", "n_wrong", "selection",
-})  # fmt: skip
-CONDITION_FIELDS = ({"key", "name"}, {"intro", "examples"})
-EXAMPLE_FIELDS = ({"image"}, {"caption"})
-QUESTION_FIELDS = (
-    {"key", "image", "labels", "prediction", "model_correct", "options", "explanations"},
-    {"prediction_set", "posteriors"},
-)
 
 
 class BundleError(ApplicationError):
@@ -62,49 +53,6 @@ class BundleError(ApplicationError):
     @property
     def problems(self) -> list[str]:
         return self.extra["problems"]
-
-
-@dataclass(frozen=True)
-class ExampleSpec:
-    image: Path
-    caption: str
-
-
-@dataclass(frozen=True)
-class ConditionSpec:
-    key: str
-    name: str
-    intro: str
-    examples: tuple[ExampleSpec, ...]
-
-
-@dataclass(frozen=True)
-class QuestionSpec:
-    key: str
-    image: Path
-    labels: tuple[str, ...]
-    prediction: str
-    model_correct: bool
-    options: tuple[str, ...]
-    explanations: Mapping[str, Path]  # condition key -> image
-    prediction_set: tuple[str, ...] = ()  # audit: classes with posterior > 0.5, highest first
-    posteriors: Mapping[str, float] = field(default_factory=dict)  # audit: every class's posterior
-
-
-@dataclass(frozen=True)
-class BundleSpec:
-    directory: Path
-    slug: str
-    name: str
-    description: str
-    classes: tuple[str, ...]
-    completion_code: str  # empty: one is generated on import
-    completion_redirect_url: str
-    assignment_policy: str
-    abandon_after_minutes: int | None
-    conditions: tuple[ConditionSpec, ...]
-    questions: tuple[QuestionSpec, ...]
-    selection: Mapping[str, object] = field(default_factory=dict)  # how the questions were picked
 
 
 # Reading and validating
@@ -205,6 +153,7 @@ def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
         conditions=tuple(conditions),
         questions=tuple(questions),
         selection=_selection_read(reader, top),
+        saliency=reader.text(top, "saliency", BUNDLE_FILE, required=False, max_length=20),
     )
     _counts_check(reader, top, questions)
     if reader.problems:

@@ -6,7 +6,6 @@ Validation lives in survey.services.bundle_validation; this module imports and e
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import secrets
 import shutil
@@ -27,14 +26,14 @@ from survey.models import (
     Study,
 )
 from survey.selectors.studies import study_has_participants
-from survey.services.bundle_validation import (
-    BUNDLE_FILE,
-    BundleError,
+from survey.services.bundle_spec import (
     BundleSpec,
     ConditionSpec,
+    ExampleSpec,
     QuestionSpec,
-    bundle_validate,
+    bundle_json_write,
 )
+from survey.services.bundle_validation import BundleError, bundle_validate
 from survey.services.studies import study_open
 
 __all__ = ["BundleError", "BundleSpec", "bundle_validate", "study_export_bundle", "study_import_bundle"]
@@ -102,6 +101,7 @@ def _study_create(*, spec: BundleSpec, stored: list[FieldFile]) -> Study:
         assignment_policy=spec.assignment_policy,
         abandon_after_minutes=spec.abandon_after_minutes,
         selection=dict(spec.selection),
+        saliency=spec.saliency,
     )
     conditions = {
         condition.key: _condition_create(study=study, spec=condition, order=order, stored=stored)
@@ -168,9 +168,7 @@ def study_export_bundle(*, study: Study, directory: Path) -> Path:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=directory.parent))
     try:
-        data = _study_dump(study=study, root=staging)
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        (staging / BUNDLE_FILE).write_text(text, encoding="utf-8")
+        bundle_json_write(spec=_study_spec(study=study, root=staging))
         if directory.exists():
             directory.rmdir()
         staging.rename(directory)
@@ -180,57 +178,58 @@ def study_export_bundle(*, study: Study, directory: Path) -> Path:
     return directory
 
 
-def _study_dump(*, study: Study, root: Path) -> dict:
-    data: dict = {"slug": study.slug, "name": study.name, "description": study.description}
-    data["classes"] = list(study.classes)
-    data["completion_code"] = study.completion_code
-    if study.completion_redirect_url:
-        data["completion_redirect_url"] = study.completion_redirect_url
-    data["assignment_policy"] = study.assignment_policy
-    if study.abandon_after_minutes:
-        data["abandon_after_minutes"] = study.abandon_after_minutes
-    if study.selection:
-        data["selection"] = study.selection
+def _study_spec(*, study: Study, root: Path) -> BundleSpec:
+    """The study as a bundle spec, with copies of its images under ``root``."""
     conditions = list(study.conditions.prefetch_related("examples"))
-    data["conditions"] = [_condition_dump(condition=c, root=root) for c in conditions]
     questions = list(study.questions.prefetch_related("explanations__condition"))
-    data["n_correct"] = sum(question.model_correct for question in questions)
-    data["n_wrong"] = len(questions) - data["n_correct"]
-    data["questions"] = [_question_dump(question=q, number=n, root=root) for n, q in enumerate(questions)]
-    return data
+    return BundleSpec(
+        directory=root,
+        slug=study.slug,
+        name=study.name,
+        description=study.description,
+        classes=tuple(study.classes),
+        completion_code=study.completion_code,
+        completion_redirect_url=study.completion_redirect_url,
+        assignment_policy=study.assignment_policy,
+        abandon_after_minutes=study.abandon_after_minutes,
+        selection=study.selection,
+        saliency=study.saliency,
+        conditions=tuple(_condition_spec(condition=c, root=root) for c in conditions),
+        questions=tuple(_question_spec(question=q, number=n, root=root) for n, q in enumerate(questions)),
+    )
 
 
-def _condition_dump(*, condition: Condition, root: Path) -> dict:
-    examples = []
-    for number, example in enumerate(condition.examples.all(), 1):
-        path = _image_copy(example.image, root=root, stem=f"examples/{condition.key}_{number}")
-        examples.append({"image": path, "caption": example.caption} if example.caption else path)
-    return {"key": condition.key, "name": condition.name, "intro": condition.intro, "examples": examples}
+def _condition_spec(*, condition: Condition, root: Path) -> ConditionSpec:
+    examples = tuple(
+        ExampleSpec(
+            image=_image_copy(example.image, root=root, stem=f"examples/{condition.key}_{number}"),
+            caption=example.caption,
+        )
+        for number, example in enumerate(condition.examples.all(), 1)
+    )
+    return ConditionSpec(key=condition.key, name=condition.name, intro=condition.intro, examples=examples)
 
 
-def _question_dump(*, question: Question, number: int, root: Path) -> dict:
+def _question_spec(*, question: Question, number: int, root: Path) -> QuestionSpec:
     stem = f"{number:03d}_{re.sub(r'[^A-Za-z0-9_-]+', '_', question.key)[:60]}"
     explanations = {
         e.condition.key: _image_copy(e.image, root=root, stem=f"explanations/{stem}_{e.condition.key}")
         for e in question.explanations.all()
     }
-    data = {
-        "key": question.key,
-        "image": _image_copy(question.image, root=root, stem=f"images/{stem}"),
-        "labels": list(question.labels),
-        "prediction": question.prediction,
-        "model_correct": question.model_correct,
-        "options": list(question.options),
-        "explanations": dict(sorted(explanations.items())),
-    }
-    if question.prediction_set:
-        data["prediction_set"] = list(question.prediction_set)
-    if question.posteriors:
-        data["posteriors"] = dict(question.posteriors)
-    return data
+    return QuestionSpec(
+        key=question.key,
+        image=_image_copy(question.image, root=root, stem=f"images/{stem}"),
+        labels=tuple(question.labels),
+        prediction=question.prediction,
+        model_correct=question.model_correct,
+        options=tuple(question.options),
+        explanations=dict(sorted(explanations.items())),
+        prediction_set=tuple(question.prediction_set),
+        posteriors=dict(question.posteriors),
+    )
 
 
-def _image_copy(field_file: FieldFile, *, root: Path, stem: str) -> str:
+def _image_copy(field_file: FieldFile, *, root: Path, stem: str) -> Path:
     relative = stem + (Path(field_file.name).suffix.lower() or ".png")
     target = root / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -238,4 +237,4 @@ def _image_copy(field_file: FieldFile, *, root: Path, stem: str) -> str:
         raise BundleError([f"cannot export {stem}: its image {field_file.name!r} is not in media storage"])
     with field_file.open("rb") as source, target.open("wb") as sink:
         shutil.copyfileobj(source, sink)
-    return relative
+    return Path(relative)

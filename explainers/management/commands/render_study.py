@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 
+from explainers.methods import DEFAULT_METHODS, METHODS
 from explainers.models import RenderJob
+from explainers.nn.saliency import SALIENCY_METHODS
 from explainers.services import checkpoint_register, render_job_create
 from explainers.services.selection import Selection
 from survey.rules import DIFFICULT_IGNORE, DIFFICULT_LABELS
@@ -40,6 +42,18 @@ class Command(BaseCommand):
             "--allow-shortfall", action="store_true", help="Fill a short pool from the other."
         )
         parser.add_argument("--seed", type=int, default=0, help="Seed of the question and option picks.")
+        parser.add_argument(
+            "--methods",
+            default=",".join(DEFAULT_METHODS),
+            help=f"Explanation methods, one condition each, in this order (known: {', '.join(METHODS)}; "
+            "default: %(default)s).",
+        )
+        parser.add_argument(
+            "--saliency",
+            choices=SALIENCY_METHODS,
+            default=SALIENCY_METHODS[0],
+            help="What makes the masks of Grad-CAM, PV and the other methods (default: %(default)s).",
+        )
         parser.add_argument(
             "--ignore-difficult",
             action="store_true",
@@ -77,6 +91,8 @@ class Command(BaseCommand):
                 n_wrong=options["n_wrong"],
                 allow_shortfall=options["allow_shortfall"],
                 seed=options["seed"],
+                methods=options["methods"].split(","),
+                saliency=options["saliency"],
                 difficult=difficult,
                 image_size=options["image_size"],
                 chunk_size=options["chunk_size"],
@@ -102,6 +118,7 @@ class Command(BaseCommand):
                 n_correct=options["n_correct"],
                 n_wrong=options["n_wrong"],
                 seed=options["seed"],
+                saliency=options["saliency"],
                 difficult=difficult,
                 image_size=options["image_size"],
                 allow_shortfall=options["allow_shortfall"],
