@@ -112,3 +112,35 @@ def test_the_difficult_policy_is_recorded_on_the_job_and_in_the_bundle(
     job = RenderJob.objects.get()
     assert job.difficult == "ignore"
     assert json.loads((tmp_path / "out" / "study.json").read_text())["selection"]["difficult"] == "ignore"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_render_study_builds_the_conditions_it_is_given_in_order_with_the_saliency_recorded(
+    world: TinyWorld, tmp_path: Path
+) -> None:
+    render_study(world, tmp_path / "out", "--methods=gradcam,pv,none", "--saliency=gradcam++")
+
+    job = RenderJob.objects.get()
+    study = job.study
+    assert (job.methods, job.saliency, study.saliency) == (
+        ["gradcam", "pv", "none"],
+        "gradcam++",
+        "gradcam++",
+    )
+    assert list(study.conditions.values_list("key", "name")) == [
+        ("gradcam", "Grad-CAM"),
+        ("pv", "Perception Visualization"),
+        ("none", "No explanation"),
+    ]
+    for question in study.questions.all():
+        assert sorted(e.condition.key for e in question.explanations.all()) == ["gradcam", "none", "pv"]
+    bundle = json.loads((tmp_path / "out" / "study.json").read_text())
+    assert bundle["saliency"] == "gradcam++"
+    none = next(c for c in bundle["conditions"] if c["key"] == "none")
+    assert none["intro"].startswith("Each picture is shown as the model saw it")
+
+
+def test_render_study_refuses_an_unknown_method_and_creates_nothing(world: TinyWorld, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="unknown explanation method 'lime'"):
+        render_study(world, tmp_path / "out", "--methods=gradcam,lime")
+    assert not RenderJob.objects.exists()
