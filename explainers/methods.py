@@ -55,6 +55,12 @@ def _reconstruction(images: Tensor, explanation: Explanation) -> Tensor:
     return explanation.reconstructions
 
 
+def _gradcam_heatmap(images: Tensor, explanation: Explanation) -> Tensor:
+    from explainers.nn.perception import heatmap_overlay
+
+    return heatmap_overlay(explanation.masks, images)
+
+
 def _pv_gradcam(images: Tensor, explanation: Explanation) -> Tensor:
     from explainers.nn.perception import side_by_side
 
@@ -110,6 +116,17 @@ METHODS: dict[str, Method] = {
             reading=f"Look at what the model seems to have seen. {GUESS}",
             needs_decoder=True,
             render=_reconstruction,
+        ),
+        Method(
+            key="gradcam_heatmap",
+            name="Grad-CAM heat map",
+            intro=(
+                "Each picture comes with a Grad-CAM heat map laid over it. Red and yellow mark the regions "
+                "that mattered most for the model's decision; blue marks those that mattered little."
+            ),
+            reading=f"Look at what lies under the warm colours. {GUESS}",
+            needs_decoder=False,
+            render=_gradcam_heatmap,
         ),
         Method(
             key="pv_gradcam",

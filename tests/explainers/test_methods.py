@@ -80,3 +80,12 @@ def test_an_unknown_or_repeated_method_is_refused_with_the_known_ones() -> None:
         methods_parse("pv,gradcam,pv")
     with pytest.raises(ValueError, match="name at least one explanation method"):
         methods_parse("")
+
+
+def test_the_gradcam_heatmap_blends_the_jet_colours_of_the_mask_over_the_input() -> None:
+    image = rendered("gradcam_heatmap")
+
+    # Mask 1 is dark red (0.5, 0, 0) in jet and mask 0 dark blue (0, 0, 0.5), each blended half and half.
+    torch.testing.assert_close(image[0, :, 0, 1], torch.tensor([0.45, 0.2, 0.2]))
+    torch.testing.assert_close(image[0, :, 0, 0], torch.tensor([0.2, 0.2, 0.45]))
+    assert not METHODS["gradcam_heatmap"].needs_decoder
