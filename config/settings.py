@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "survey",
     "explainers",
     "analysis",
+    "demo",
 ]
 
 MIDDLEWARE = [

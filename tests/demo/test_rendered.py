@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from explainers.demo import demo_bundle_render
+from demo.rendered import demo_bundle_render
 from explainers.services import RenderError
 from survey import rules
 from survey.services.bundles import study_import_bundle

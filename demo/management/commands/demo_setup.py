@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.commands import application_errors
-from explainers.demo import BUDGETS
-from survey.demo import DEMO_RESEARCHER, demo_researcher_ensure, demo_study_ensure
+from demo.rendered import BUDGETS
+from demo.services import DEMO_RESEARCHER, demo_researcher_ensure, demo_study_ensure
 
 
 class Command(BaseCommand):
