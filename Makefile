@@ -27,6 +27,7 @@ chromium:
 test: venv chromium
 	@mkdir -p var/static
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-sqlite: venv
@@ -35,6 +36,7 @@ test-sqlite: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: venv
 	$(BIN)/ruff check --fix .
