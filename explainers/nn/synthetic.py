@@ -7,88 +7,16 @@ from a few dozen images. Small objects are sometimes marked difficult, as in VOC
 
 from __future__ import annotations
 
-import colorsys
-import math
 import random
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from explainers.nn.glyphs import SHAPES, class_colour, shape_draw
 from explainers.nn.labels import VOC_CLASSES
 
 Box = tuple[int, int, int, int]
-SHAPES = (
-    "disk", "square", "triangle", "diamond", "pentagon", "hexagon", "star5", "plus", "ring", "hbar",
-    "vbar", "triangle_down", "frame", "cross", "half_disk", "pacman", "star4", "octagon", "tee", "ell",
-)  # fmt: skip
-
-
-def class_colour(index: int) -> tuple[int, int, int]:
-    """Twenty saturated colours: hues spread over the wheel, bright and darker in turn."""
-    red, green, blue = colorsys.hsv_to_rgb((index * 7 % 20) / 20, 1.0, 1.0 if index % 2 == 0 else 0.6)
-    return round(red * 255), round(green * 255), round(blue * 255)
-
-
-def regular_polygon(
-    cx: float, cy: float, r: float, sides: int, turn: float = -90
-) -> list[tuple[float, float]]:
-    angles = (math.radians(turn + 360 * k / sides) for k in range(sides))
-    return [(cx + r * math.cos(a), cy + r * math.sin(a)) for a in angles]
-
-
-def star(cx: float, cy: float, r: float, points: int) -> list[tuple[float, float]]:
-    outer, inner = (
-        regular_polygon(cx, cy, r, points),
-        regular_polygon(cx, cy, r * 0.45, points, -90 + 180 / points),
-    )
-    return [corner for pair in zip(outer, inner, strict=True) for corner in pair]
-
-
-def shape_draw(draw: ImageDraw.ImageDraw, shape: str, cx: float, cy: float, r: float, colour: tuple) -> None:
-    """Draw one of SHAPES inside the square of half-side ``r`` around (cx, cy)."""
-    box, thin = (cx - r, cy - r, cx + r, cy + r), r * 0.35
-    polygons = {
-        "triangle": regular_polygon(cx, cy, r, 3),
-        "triangle_down": regular_polygon(cx, cy, r, 3, 90),
-        "diamond": regular_polygon(cx, cy, r, 4),
-        "pentagon": regular_polygon(cx, cy, r, 5),
-        "hexagon": regular_polygon(cx, cy, r, 6),
-        "octagon": regular_polygon(cx, cy, r, 8, 22.5),
-        "star5": star(cx, cy, r, 5),
-        "star4": star(cx, cy, r, 4),
-    }
-    rectangles = {
-        "square": [box],
-        "hbar": [(cx - r, cy - thin, cx + r, cy + thin)],
-        "vbar": [(cx - thin, cy - r, cx + thin, cy + r)],
-        "plus": [
-            (cx - r, cy - thin / 2, cx + r, cy + thin / 2),
-            (cx - thin / 2, cy - r, cx + thin / 2, cy + r),
-        ],
-        "tee": [(cx - r, cy - r, cx + r, cy - r + thin), (cx - thin / 2, cy - r, cx + thin / 2, cy + r)],
-        "ell": [(cx - r, cy - r, cx - r + thin, cy + r), (cx - r, cy + r - thin, cx + r, cy + r)],
-    }
-    if shape in polygons:
-        draw.polygon(polygons[shape], fill=colour)
-    elif shape in rectangles:
-        for rectangle in rectangles[shape]:
-            draw.rectangle(rectangle, fill=colour)
-    elif shape == "disk":
-        draw.ellipse(box, fill=colour)
-    elif shape == "ring":
-        draw.ellipse(box, outline=colour, width=max(2, round(thin)))
-    elif shape == "frame":
-        draw.rectangle(box, outline=colour, width=max(2, round(thin)))
-    elif shape == "cross":
-        draw.line((cx - r, cy - r, cx + r, cy + r), fill=colour, width=max(2, round(thin)))
-        draw.line((cx - r, cy + r, cx + r, cy - r), fill=colour, width=max(2, round(thin)))
-    elif shape == "half_disk":
-        draw.pieslice(box, 180, 360, fill=colour)
-    elif shape == "pacman":
-        draw.pieslice(box, 40, 320, fill=colour)
-    else:
-        raise ValueError(f"unknown synthetic shape {shape!r}")
 
 
 def background(size: int, rng: random.Random) -> Image.Image:
