@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_ENV := DEBUG=1 DATABASE_URL=$${DEMO_DATABASE_URL:-sqlite:///var/demo.sqlite3} CELERY_BROKER_URL= MEDIA_ROOT=$${DEMO_MEDIA_ROOT:-var/demo-media}
 
-.PHONY: venv chromium test test-sqlite lint format demo bench clean
+.PHONY: venv chromium fonts test test-sqlite lint format demo bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -24,7 +24,12 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: venv chromium
+fonts:
+	@test -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf || { \
+	  echo "Installing Debian's Noto Color Emoji for the synthetic dataset's pictures"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-color-emoji >/dev/null; }
+
+test: venv chromium fonts
 	@mkdir -p var/static
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
@@ -42,7 +47,7 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-demo: venv
+demo: venv fonts
 	@mkdir -p var/static
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
 	$(DEMO_ENV) $(PY) manage.py demo_setup --host $(HOST) --port $(PORT)

@@ -1,4 +1,4 @@
-"""manage.py make_synthetic_voc DIR: a small VOC-layout dataset of drawn shapes, one shape per class."""
+"""manage.py make_synthetic_voc DIR: a small VOC-layout dataset of scenes drawn from each class's emoji."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from explainers.nn.data import write_synthetic_voc
+from explainers.nn.glyphs import glyphs_load
 
 
 class Command(BaseCommand):
-    help = "Write a small PASCAL VOC-layout dataset of procedural images (each class a shape and colour)."
+    help = "Write a small PASCAL VOC-layout dataset of procedural scenes (each class drawn as its emoji)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -26,6 +27,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        glyphs = glyphs_load()
+        if glyphs.note:
+            self.stderr.write(self.style.WARNING(glyphs.note))
         try:
             root = write_synthetic_voc(
                 options["dir"],
@@ -34,8 +38,9 @@ class Command(BaseCommand):
                 n_test=options["test"],
                 image_size=options["size"],
                 seed=options["seed"],
+                glyphs=glyphs,
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         total = options["train"] + options["val"] + options["test"]
-        self.stdout.write(self.style.SUCCESS(f"Wrote {total} synthetic VOC images to {root}"))
+        self.stdout.write(self.style.SUCCESS(f"Wrote {total} synthetic VOC images ({glyphs.kind}) to {root}"))
