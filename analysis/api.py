@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analysis.results import AnalysisError, AnalysisOptions
+from analysis.results import AnalysisOptions
 from analysis.services import study_get, study_results
 from analysis.stats import ALTERNATIVES
 
@@ -174,12 +174,8 @@ class StudyResultsApi(APIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        try:
-            study = study_get(slug=slug)
-            params = self.InputSerializer(data=request.query_params)
-            params.is_valid(raise_exception=True)
-            analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
-        except AnalysisError as exc:
-            # Until the one DRF handler maps ApplicationError, the view answers with its status itself.
-            return Response({"message": exc.message}, status=exc.status)
+        study = study_get(slug=slug)  # an AnalysisError answers with its status (core.api)
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        analysis = study_results(study=study, options=AnalysisOptions(**params.validated_data))
         return Response(self.OutputSerializer(analysis.results).data)

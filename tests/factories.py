@@ -9,13 +9,10 @@ from functools import lru_cache
 from django.core.files.base import ContentFile
 from PIL import Image
 
+from explainers.nn.labels import VOC_CLASSES as LABELS
 from survey.models import Condition, Explanation, Question, Study
 
-VOC_CLASSES = [
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
-    "tvmonitor",
-]  # fmt: skip
+VOC_CLASSES = list(LABELS)  # the classes, defined once in explainers.nn.labels
 
 
 @lru_cache(maxsize=8)
