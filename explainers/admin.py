@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from explainers.methods import METHODS
 from explainers.models import Checkpoint, RenderJob, RenderQuestion
 from explainers.services import RenderError, checkpoint_register, render_job_retry
 from explainers.services.checkpoints import checkpoint_read
+from survey.admin.common import selection_table
 
 
 class CheckpointForm(forms.ModelForm):
@@ -76,15 +78,23 @@ class RenderJobAdmin(admin.ModelAdmin):
     inlines = [RenderQuestionInline]
     actions = ["rerun_failed"]
     readonly_fields = [
-        "slug", "name", "description", "classifier", "decoder", "dataset_root", "split", "n_correct",
-        "n_wrong", "allow_shortfall", "seed", "image_size", "chunk_size", "import_study", "open_study",
-        "status", "progress", "error", "note", "output_dir", "study_link", "celery_task_id", "created_at",
-        "started_at", "finished_at",
+        "slug", "name", "description", "classifier", "decoder", "method_names", "saliency", "dataset_root",
+        "split", "difficult", "n_correct", "n_wrong", "allow_shortfall", "seed", "image_size", "chunk_size",
+        "import_study", "open_study", "status", "progress", "error", "note", "selection_summary",
+        "output_dir", "study_link", "celery_task_id", "created_at", "started_at", "finished_at",
     ]  # fmt: skip
     fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # jobs start from `manage.py render_study`, which checks every input first
+
+    @admin.display(description="methods (conditions, in order)")
+    def method_names(self, job: RenderJob) -> str:
+        return ", ".join(f"{METHODS[key].name} ({key})" if key in METHODS else key for key in job.methods)
+
+    @admin.display(description="how the questions were selected")
+    def selection_summary(self, job: RenderJob) -> SafeString | str:
+        return selection_table(job.selection)
 
     @admin.display(description="study")
     def study_link(self, job: RenderJob) -> SafeString | str:

@@ -91,3 +91,18 @@ def test_the_web_process_loads_the_admin_and_tasks_without_importing_torch() -> 
         [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "False"
+
+
+def test_a_researcher_sees_a_jobs_methods_saliency_and_selection(
+    admin_client: Client, world: TinyWorld, tmp_path: Path, django_capture_on_commit_callbacks: OnCommit
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        job = tiny_job_create(
+            world, output_dir=tmp_path / "out", methods=["pv", "none"], saliency="gradcam++"
+        )
+
+    page = admin_client.get(reverse("admin:explainers_renderjob_change", args=[job.pk])).text
+
+    assert "Perception Visualization (pv), No explanation (none)" in page
+    assert "gradcam++" in page
+    assert "<tr><th>eligible, the model is right (P = L)</th><td>1</td></tr>" in page
