@@ -83,21 +83,13 @@ class Command(BaseCommand):
                 slug=options["slug"],
                 classifier=checkpoint_register(kind="classifier", path=options["classifier"]),
                 decoder=checkpoint_register(kind="decoder", path=options["decoder"]),
-                dataset_root=options["voc"],
                 name=options["name"],
                 description=options["description"],
-                split=options["split"],
-                n_correct=options["n_correct"],
-                n_wrong=options["n_wrong"],
-                allow_shortfall=options["allow_shortfall"],
-                seed=options["seed"],
                 methods=options["methods"].split(","),
-                saliency=options["saliency"],
-                difficult=difficult,
-                image_size=options["image_size"],
                 chunk_size=options["chunk_size"],
                 open_study=options["open"],
                 output_dir=options["output_dir"],
+                **selection_arguments(options, difficult=difficult),
             )
         except ValueError as exc:  # bad checkpoints, folders or numbers; nothing was created
             raise CommandError(str(exc)) from exc
@@ -112,16 +104,7 @@ class Command(BaseCommand):
 
         try:
             selection = selection_preview(
-                classifier_path=options["classifier"],
-                dataset_root=options["voc"],
-                split=options["split"],
-                n_correct=options["n_correct"],
-                n_wrong=options["n_wrong"],
-                seed=options["seed"],
-                saliency=options["saliency"],
-                difficult=difficult,
-                image_size=options["image_size"],
-                allow_shortfall=options["allow_shortfall"],
+                classifier_path=options["classifier"], **selection_arguments(options, difficult=difficult)
             )
         except ValueError as exc:
             raise CommandError(f"Dry run: {exc}") from exc
@@ -148,6 +131,17 @@ class Command(BaseCommand):
         url = reverse("survey:landing", kwargs={"slug": job.study.slug})
         state = "open" if job.study.is_open else "a draft (open it in the admin)"
         self.stdout.write(self.style.SUCCESS(f"Study {job.study.slug!r} is {state}: {url}"))
+
+
+SELECTION_OPTIONS = ("split", "n_correct", "n_wrong", "seed", "saliency", "image_size", "allow_shortfall")
+
+
+def selection_arguments(options: dict[str, Any], *, difficult: str) -> dict[str, Any]:
+    """What the render job and its dry run both pick questions by."""
+    return {name: options[name] for name in SELECTION_OPTIONS} | {
+        "dataset_root": options["voc"],
+        "difficult": difficult,
+    }
 
 
 def selection_report(selection: Selection) -> str:
