@@ -92,7 +92,6 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "status_shown",
         "progress",
         "duration",
-        "started",
         "last_seen",
     ]
     list_filter = ["study", ConditionFilter, ParticipantStatusFilter]
@@ -137,10 +136,6 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
         """Start to completion; for anyone else, start to when they were last seen."""
         end = participant.completed_at or participant.last_seen_at
         return duration_text((end - participant.started_at).total_seconds())
-
-    @admin.display(description="started", ordering="started_at")
-    def started(self, participant: Participant) -> str:
-        return date_format(localtime(participant.started_at), "M j, H:i")
 
     @admin.display(description="last seen", ordering="last_seen_at")
     def last_seen(self, participant: Participant) -> str:
