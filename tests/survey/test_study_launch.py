@@ -15,7 +15,7 @@ from django.utils import timezone
 from survey.models import Condition, ConditionExample, Explanation, Participant, Question, Study
 from survey.services.bundles import study_duplicate
 from tests.factories import image_file, make_study
-from tests.survey.test_admin import _answer, _participant
+from tests.survey.test_admin import _answer, _participant, _study_form
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +200,18 @@ def test_the_site_root_lists_studies_for_staff_and_shows_others_a_plain_page(
     assert anyone.status_code == 200
     assert "open the link you were given" in anyone.text
     assert study.slug not in anyone.text
+
+
+def test_a_researcher_types_the_classes_one_per_line_and_sees_them_so(admin_client: Client) -> None:
+    study = make_study(status=Study.Status.DRAFT, n_correct=0, n_wrong=0)
+    url = reverse("admin:survey_study_change", args=[study.pk])
+    lines = "\n".join(study.classes[:-1])  # the last class, tvmonitor, is dropped
+
+    shown = admin_client.get(url).text
+    saved = admin_client.post(url, _study_form(study, classes=lines))
+    repeated = admin_client.post(url, _study_form(study, classes="cat\ndog\ncat"))
+
+    assert "aeroplane\nbicycle\nbird" in shown
+    assert saved.status_code == 302
+    assert Study.objects.get().classes == study.classes[:-1]
+    assert "cat is listed more than once." in repeated.text
