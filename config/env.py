@@ -49,6 +49,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_paths(name: str, default: list[Path], base_dir: Path) -> list[Path]:
+    """Comma-separated folders; a relative one is taken from base_dir."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    paths = [Path(item.strip()).expanduser() for item in raw.split(",") if item.strip()]
+    return [path if path.is_absolute() else base_dir / path for path in paths]
+
+
 def parse_database_url(url: str, base_dir: Path) -> dict[str, object]:
     """Turn sqlite:///rel.db, sqlite:////abs.db or postgres://u:p@host:port/name into a DATABASES entry."""
     parts = urlsplit(url)

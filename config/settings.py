@@ -7,7 +7,15 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import check_broker_url, env_bool, env_int, env_list, env_str, parse_database_url
+from config.env import (
+    check_broker_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_paths,
+    env_str,
+    parse_database_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -33,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "survey",
     "explainers",
     "analysis",
@@ -132,6 +141,20 @@ EXPLAINERS_DEVICE = env_str("EXPLAINERS_DEVICE", "auto")
 if EXPLAINERS_DEVICE not in {"auto", "cpu", "cuda"} and not EXPLAINERS_DEVICE.startswith("cuda:"):
     raise ImproperlyConfigured(f"EXPLAINERS_DEVICE must be auto, cpu or cuda[:N], got {EXPLAINERS_DEVICE!r}")
 
+# Folders whose PASCAL VOC datasets the admin offers when building a study from models; a study is only
+# ever built from a dataset found under one of these.
+EXPLAINERS_DATASET_ROOTS = env_paths("EXPLAINERS_DATASET_ROOTS", [BASE_DIR / "var" / "datasets"], BASE_DIR)
+# Where checkpoints uploaded through the admin are written (the render workers must see the same path).
+EXPLAINERS_CHECKPOINT_ROOT = Path(
+    env_str("EXPLAINERS_CHECKPOINT_ROOT", str(BASE_DIR / "var" / "checkpoints"))
+)
+
+# Study bundles uploaded as .zip in the admin: caps on what one may unpack to (a zip bomb is refused).
+SURVEY_IMPORT_MAX_MB = env_int("SURVEY_IMPORT_MAX_MB", 500)
+SURVEY_IMPORT_MAX_FILES = env_int("SURVEY_IMPORT_MAX_FILES", 5000)
+if SURVEY_IMPORT_MAX_MB <= 0 or SURVEY_IMPORT_MAX_FILES <= 0:
+    raise ImproperlyConfigured("SURVEY_IMPORT_MAX_MB and SURVEY_IMPORT_MAX_FILES must be positive")
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -146,6 +169,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Participants are known only by token; researcher endpoints need staff authentication.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar: no page loads from another host.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Swagger UI would otherwise fetch a validation badge from validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 LOGGING = {

@@ -149,3 +149,43 @@ class RenderedImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question.key} / {self.kind}"
+
+
+class SelectionDryRun(models.Model):
+    """The dry run of a study build, run by a render worker: what a job would pick, with nothing written."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    classifier = models.ForeignKey(Checkpoint, on_delete=models.CASCADE, related_name="dry_runs")
+    dataset_root = models.CharField(max_length=1000)
+    split = models.CharField(max_length=50)
+    n_correct = models.PositiveIntegerField()
+    n_wrong = models.PositiveIntegerField()
+    seed = models.BigIntegerField(default=0)
+    difficult = models.CharField(max_length=10, default="labels")
+    saliency = models.CharField(max_length=20, default="gradcam")
+    allow_shortfall = models.BooleanField(default=False)
+    build = models.JSONField(
+        default=dict, blank=True, help_text="The build form as it was sent, to refill it."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    audit = models.JSONField(default=dict, blank=True, help_text="The selection summary (study.json's).")
+    picks = models.JSONField(default=list, blank=True, help_text="Each picked image with its P and options.")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"dry run {self.pk} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}

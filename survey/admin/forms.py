@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,7 +21,34 @@ def _urls_assume_https(field: models.Field, **kwargs: object) -> forms.Field | N
     return field.formfield(**kwargs)
 
 
+class ClassListField(forms.CharField):
+    """The study's classes, one per line (or comma-separated), instead of a JSON list to type by hand."""
+
+    widget = forms.Textarea(attrs={"rows": 6, "cols": 40})
+
+    def prepare_value(self, value: object) -> object:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: object) -> list[str]:
+        text = super().to_python(value).strip()
+        if text.startswith("["):  # a JSON list, as the field took before, is still understood
+            try:
+                return [str(name).strip() for name in json.loads(text) if str(name).strip()]
+            except (ValueError, TypeError) as exc:
+                raise ValidationError("Give one class per line.") from exc
+        return [name.strip() for name in text.replace(",", "\n").splitlines() if name.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if not value:
+            raise ValidationError("The study needs at least one class.")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValidationError(f"{', '.join(repeated)} is listed more than once.")
+
+
 class StudyAdminForm(forms.ModelForm):
+    classes = ClassListField(help_text="Every class label the study may show, one per line.")
+
     class Meta:
         model = Study
         formfield_callback = _urls_assume_https

@@ -5,7 +5,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
+from survey.admin.formatting import duration_text
 from survey.models import Answer, Condition, Participant
 from survey.selectors.studies import participants_abandoned_q, study_abandon_cutoff
 
@@ -81,14 +84,15 @@ class AnswerInline(ReadOnlyMixin, admin.TabularInline):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    # Narrow columns, so that progress, duration and status fit a 1280 px screen without scrolling.
     list_display = [
         "short_token",
-        "study",
-        "condition",
+        "study_slug",
+        "condition_key",
         "status_shown",
         "progress",
-        "started_at",
-        "last_seen_at",
+        "duration",
+        "last_seen",
     ]
     list_filter = ["study", ConditionFilter, ParticipantStatusFilter]
     search_fields = ["token"]
@@ -118,6 +122,24 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="progress", ordering="n_answers")
     def progress(self, participant: Participant) -> str:
         return f"{participant.n_answers}/{len(participant.question_order)}"
+
+    @admin.display(description="study", ordering="study__slug")
+    def study_slug(self, participant: Participant) -> str:
+        return participant.study.slug
+
+    @admin.display(description="condition", ordering="condition__key")
+    def condition_key(self, participant: Participant) -> str:
+        return participant.condition.key
+
+    @admin.display(description="duration")
+    def duration(self, participant: Participant) -> str:
+        """Start to completion; for anyone else, start to when they were last seen."""
+        end = participant.completed_at or participant.last_seen_at
+        return duration_text((end - participant.started_at).total_seconds())
+
+    @admin.display(description="last seen", ordering="last_seen_at")
+    def last_seen(self, participant: Participant) -> str:
+        return date_format(localtime(participant.last_seen_at), "M j, H:i")
 
 
 @admin.register(Answer)

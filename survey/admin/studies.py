@@ -14,6 +14,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from survey.admin.common import FrozenStructureInline, frozen, selection_table
 from survey.admin.forms import StudyAdminForm
+from survey.admin.imports import import_urls
+from survey.admin.launch import launch_urls
 from survey.models import Condition, Study
 from survey.selectors.studies import studies_condition_counts, study_condition_counts, study_has_participants
 from survey.services.studies import StudyNotReady, study_close, study_open
@@ -53,6 +55,10 @@ class StudyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Study]:
         return super().get_queryset(request).annotate(n_questions=Count("questions"))
+
+    def get_urls(self) -> list:
+        # Before the admin's own: its "<path:object_id>/" would take "import/" for a study's id.
+        return [*import_urls(self), *launch_urls(self), *super().get_urls()]
 
     def get_changelist(self, request: HttpRequest, **kwargs: object) -> type[ChangeList]:
         return StudyChangeList

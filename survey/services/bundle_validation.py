@@ -123,7 +123,7 @@ class _Reader:
             self.fail(f"{where}: {value} points outside the bundle")
         elif not path.is_file():
             self.fail(f"{where}: {value} does not exist in the bundle")
-        elif problem := _image_problem(path):
+        elif problem := image_problem(path):
             self.fail(f"{where}: {value} {problem}")
         return path
 
@@ -175,7 +175,8 @@ def _bundle_load(directory: Path) -> object:
         raise BundleError([f"{BUNDLE_FILE} is not valid JSON: {exc.msg} (line {exc.lineno})"]) from exc
 
 
-def _image_problem(path: Path) -> str | None:
+def image_problem(path: Path) -> str | None:
+    """What keeps the file from being shown in a browser, or None."""
     try:
         with Image.open(path) as image:
             image.verify()

@@ -5,6 +5,7 @@ Validation lives in survey.services.bundle_validation; this module imports and e
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import secrets
@@ -36,7 +37,14 @@ from survey.services.bundle_spec import (
 from survey.services.bundle_validation import BundleError, bundle_validate
 from survey.services.studies import study_open
 
-__all__ = ["BundleError", "BundleSpec", "bundle_validate", "study_export_bundle", "study_import_bundle"]
+__all__ = [
+    "BundleError",
+    "BundleSpec",
+    "bundle_validate",
+    "study_duplicate",
+    "study_export_bundle",
+    "study_import_bundle",
+]
 
 
 # Importing
@@ -238,3 +246,26 @@ def _image_copy(field_file: FieldFile, *, root: Path, stem: str) -> Path:
     with field_file.open("rb") as source, target.open("wb") as sink:
         shutil.copyfileobj(source, sink)
     return Path(relative)
+
+
+# Duplicating
+
+
+def study_duplicate(*, study: Study, slug: str, name: str = "") -> Study:
+    """A new draft with the study's questions, images and conditions under ``slug``, and no participants.
+
+    The copy travels as a bundle (the study's spec, written and imported again), so it carries exactly
+    what a bundle carries and is validated as any import is. It gets a completion code of its own and no
+    completion redirect: each Prolific study has its own completion link, set on the copy.
+    """
+    with tempfile.TemporaryDirectory(prefix="study-copy-") as scratch:
+        spec = _study_spec(study=study, root=Path(scratch))
+        copy = dataclasses.replace(
+            spec,
+            slug=slug,
+            name=name or f"{study.name} (copy)",
+            completion_code="",
+            completion_redirect_url="",
+        )
+        bundle_json_write(spec=copy)
+        return study_import_bundle(directory=Path(scratch))
