@@ -16,7 +16,7 @@ from analysis.plots import accuracy_histogram_png
 from analysis.responses import responses_write
 from analysis.results import Analysis, AnalysisError, AnalysisOptions
 from analysis.services import study_get, study_responses, study_results
-from analysis.stats import SUBSET_LABELS, SUBSETS
+from analysis.stats import P_METHODS, SUBSET_LABELS, SUBSETS
 from survey.models import Study
 
 
@@ -27,6 +27,11 @@ class ResultsOptionsForm(forms.Form):
         label="Also count unfinished participants with at least this many answers in a subset",
     )
     continuity = forms.BooleanField(required=False, label="Continuity correction")
+    p_method = forms.ChoiceField(
+        choices=[(method, method) for method in P_METHODS],
+        required=False,
+        label="Mann-Whitney p (auto: exact below 20 participants per group)",
+    )
 
 
 def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -55,7 +60,9 @@ def _options(form: ResultsOptionsForm) -> AnalysisOptions:
     if not form.is_bound or not form.is_valid():
         return AnalysisOptions()  # the form shows its errors; the defaults still give a page
     return AnalysisOptions(
-        min_answers=form.cleaned_data["min_answers"], continuity=form.cleaned_data["continuity"]
+        min_answers=form.cleaned_data["min_answers"],
+        continuity=form.cleaned_data["continuity"],
+        p_method=form.cleaned_data["p_method"] or "auto",
     )
 
 
@@ -66,6 +73,7 @@ def _report(analysis: Analysis) -> dict[str, Any]:
         "table1": report.table1_rows(results),
         "details": report.detail_rows(results),
         "tests": report.test_lines(results),
+        "tests_heading": report.tests_heading(results),
         "continuity": results["options"]["continuity"],
         "omnibus": report.omnibus_lines(results) if report.shows_every_pair(results) else None,
         "pairwise": report.pairwise_rows(results) if report.shows_every_pair(results) else None,

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from analysis.results import AnalysisOptions
 from analysis.services import study_get, study_results
-from analysis.stats import ALTERNATIVES
+from analysis.stats import ALTERNATIVES, P_METHODS
 
 _PROPORTION = {"allow_null": True, "min_value": 0.0, "max_value": 1.0}
 
@@ -34,6 +34,13 @@ class ResultsConditionSerializer(serializers.Serializer):
     correct = ResultsSubsetSerializer(help_text="Questions where the model was right.")
 
 
+class ResultsBootstrapSerializer(serializers.Serializer):
+    method = serializers.CharField()
+    resamples = serializers.IntegerField()
+    confidence = serializers.FloatField()
+    seed = serializers.IntegerField()
+
+
 class ResultsTestSerializer(serializers.Serializer):
     alternative = serializers.ChoiceField(choices=ALTERNATIVES)
     group = serializers.CharField(help_text="The condition U, Z and r are reported for.")
@@ -45,10 +52,24 @@ class ResultsTestSerializer(serializers.Serializer):
     u = serializers.FloatField(allow_null=True)
     z = serializers.FloatField(allow_null=True, help_text="Normal approximation, tie-corrected variance.")
     p = serializers.FloatField(allow_null=True)
+    method = serializers.ChoiceField(
+        choices=["exact", "normal"],
+        allow_null=True,
+        help_text="How p was found: exact permutation or normal.",
+    )
     rank_biserial = serializers.FloatField(
         allow_null=True, help_text="2U/(n1·n2) - 1, positive when the group scores higher."
     )
     rank_biserial_ci = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    mean_difference = serializers.FloatField(
+        allow_null=True, help_text="Mean accuracy of the group minus that of the other condition."
+    )
+    bootstrap_ci = serializers.ListField(
+        child=serializers.FloatField(),
+        allow_null=True,
+        help_text="95% bootstrap interval of mean_difference.",
+    )
+    bootstrap = ResultsBootstrapSerializer()
     message = serializers.CharField(allow_null=True, help_text="Why a figure is missing (null if none is).")
 
 
@@ -87,6 +108,7 @@ class ResultsPairSerializer(serializers.Serializer):
     p_holm = serializers.FloatField(allow_null=True, help_text="Holm-adjusted over the subset's pairs.")
     rank_biserial = serializers.FloatField(allow_null=True, help_text="Positive when a scores higher.")
     message = serializers.CharField(allow_null=True, help_text="Why a figure is missing (null if none is).")
+    method = serializers.CharField(allow_null=True, help_text="How p was found: exact or normal.")
 
 
 class ResultsDropoutSerializer(serializers.Serializer):
@@ -138,6 +160,11 @@ class StudyResultsApi(APIView):
         alternative_correct = serializers.ChoiceField(choices=ALTERNATIVES, default="greater")
         min_answers = serializers.IntegerField(min_value=1, required=False)
         continuity = serializers.BooleanField(default=False)
+        p_method = serializers.ChoiceField(
+            choices=P_METHODS, default="auto", help_text="auto: exact below 20 participants per group."
+        )
+        bootstrap_resamples = serializers.IntegerField(min_value=100, default=2000)
+        seed = serializers.IntegerField(min_value=0, default=0)
 
         def validate_conditions(self, value: str) -> tuple[str, str]:
             keys = [key.strip() for key in value.split(",") if key.strip()]

@@ -58,9 +58,33 @@ def _test_figures(test: dict[str, Any], group: str) -> str:
     lo, hi = test["rank_biserial_ci"]
     figures = f"U({group}) = {test['u']:g}"
     if test["z"] is not None:
-        figures += f", Z = {test['z']:.2f}, {_SIDED[test['alternative']]} p = {test['p']:.2g}"
+        exact = "exact " if test["method"] == "exact" else ""
+        figures += f", Z = {test['z']:.2f}, {exact}{_SIDED[test['alternative']]} p = {test['p']:.2g}"
     figures += f", rank-biserial r = {test['rank_biserial']:.2f} (95% CI {lo:.2f} to {hi:.2f})"
+    low, high = test["bootstrap_ci"]
+    figures += (
+        f"; difference in mean accuracy {points(test['mean_difference'])} points "
+        f"(95% bootstrap CI {points(low)} to {points(high)})"
+    )
     return figures if test["message"] is None else f"{figures}. {test['message']}"
+
+
+def points(value: float) -> str:
+    """A difference of two proportions in percentage points: "+26.7"."""
+    return f"{value * 100:+.1f}"
+
+
+def tests_heading(results: dict[str, Any]) -> str:
+    """Which p the tests report: the normal approximation, or exact where a line says so."""
+    continuity = "with" if results["options"]["continuity"] else "no"
+    methods = {test["method"] for test in results["tests"].values()}
+    methods |= {pair["method"] for pair in results["pairwise"]} if shows_every_pair(results) else set()
+    if "exact" not in methods:
+        return f"normal approximation, tie-corrected, {continuity} continuity correction"
+    return (
+        "p exact by permutation where it says so, else by the normal approximation; "
+        f"Z tie-corrected, {continuity} continuity correction"
+    )
 
 
 def shows_every_pair(results: dict[str, Any]) -> bool:
@@ -82,13 +106,15 @@ def omnibus_lines(results: dict[str, Any]) -> list[str]:
 
 
 def pairwise_rows(results: dict[str, Any]) -> list[list[str]]:
-    """One row per subset and pair: U of the first, Z, two-sided p, Holm's p, rank-biserial r."""
-    rows = [["subset", "pair", "n", "U (first)", "Z", "p", "p (Holm)", "r", "note"]]
+    """One row per subset and pair: how p was found, U of the first, Z, two-sided p, Holm's p, rank-biserial
+    r."""
+    rows = [["subset", "pair", "n", "p method", "U (first)", "Z", "p", "p (Holm)", "r", "note"]]
     for pair in results["pairwise"]:
         row = [
             SUBSET_LABELS[pair["subset"]],
             f"{_name(results, pair['a'])} vs {_name(results, pair['b'])}",
             f"{pair['n_a']} vs {pair['n_b']}",
+            pair["method"] or "—",
             _figure(pair["u"], "g"),
             _figure(pair["z"], ".2f"),
             _figure(pair["p"], ".2g"),
@@ -143,14 +169,13 @@ def columns(rows: list[list[str]]) -> str:
 
 
 def results_render_text(results: dict[str, Any]) -> str:
-    continuity = "with" if results["options"]["continuity"] else "no"
     sections = [
         *results["messages"],
         "Table 1. Accuracy in guessing the model's prediction (mean ± standard error)",
         columns(table1_rows(results)),
         'Medians and share of "I just can\'t tell" answers',
         columns(detail_rows(results)),
-        f"Mann-Whitney U tests (normal approximation, tie-corrected, {continuity} continuity correction)",
+        f"Mann-Whitney U tests ({tests_heading(results)})",
         "\n".join(test_lines(results)) or "No test.",
         *(_every_pair_sections(results) if shows_every_pair(results) else []),
         "Participants",
@@ -163,10 +188,11 @@ def results_render_text(results: dict[str, Any]) -> str:
 
 def _every_pair_sections(results: dict[str, Any]) -> list[str]:
     continuity = "with" if results["options"]["continuity"] else "no"
+    exact = any(pair["method"] == "exact" for pair in results["pairwise"])
     return [
         "Kruskal-Wallis H tests across the conditions (chi-squared approximation, tie-corrected)",
         "\n".join(omnibus_lines(results)),
         f"Every pair: two-sided Mann-Whitney U tests ({continuity} continuity correction), "
-        "p adjusted by Holm within each subset",
+        "p adjusted by Holm within each subset" + (", exact by permutation where marked" if exact else ""),
         columns(pairwise_rows(results)),
     ]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.resampling import BOOTSTRAP_METHOD, ExactTooCostly, bootstrap_mean_difference_ci
 from core.errors import ApplicationError
 
 # The paper's hypotheses, for its study (Grad-CAM its first condition, PV its second): when the model is
@@ -38,6 +39,11 @@ class AnalysisOptions:
     min_answers: int | None = None
     # Subtract half a unit from |U - mean| before the normal approximation (the reference uses none).
     continuity: bool = False
+    # How the Mann-Whitney p is found: "auto" (exact below stats.EXACT_BELOW per group), "exact", "normal".
+    p_method: str = "auto"
+    # Resamples of the bootstrap interval of the difference in mean accuracy, and the seed of every draw.
+    bootstrap_resamples: int = 2000
+    seed: int = 0
 
     def __post_init__(self) -> None:
         if self.conditions is not None and (len(self.conditions) != 2 or len(set(self.conditions)) != 2):
@@ -48,6 +54,13 @@ class AnalysisOptions:
                 raise AnalysisError(f"The alternative must be one of {allowed}, got {alternative!r}")
         if self.min_answers is not None and self.min_answers < 1:
             raise AnalysisError(f"min_answers must be at least 1, got {self.min_answers}")
+        if self.p_method not in stats.P_METHODS:
+            allowed = ", ".join(stats.P_METHODS)
+            raise AnalysisError(f"The p method must be one of {allowed}, got {self.p_method!r}")
+        if self.bootstrap_resamples < 100:
+            raise AnalysisError(f"bootstrap_resamples must be at least 100, got {self.bootstrap_resamples}")
+        if self.seed < 0:
+            raise AnalysisError(f"The seed must be at least 0, got {self.seed}")
 
     def alternative(self, subset: str) -> str:
         return self.alternative_incorrect if subset == "incorrect" else self.alternative_correct
@@ -144,21 +157,48 @@ def _test(scores: pd.DataFrame, subset: str, pair: tuple[str, str], options: Ana
         "n": {first: len(x), second: len(y)},
         "continuity_correction": options.continuity,
         "ci_method": stats.CI_METHOD,
-        **dict.fromkeys(["u", "z", "p", "rank_biserial", "rank_biserial_ci"]),
+        **dict.fromkeys(["u", "z", "p", "rank_biserial", "rank_biserial_ci", "method"]),
+        **dict.fromkeys(["mean_difference", "bootstrap_ci"]),
+        "bootstrap": _bootstrap_settings(options),
     }
     empty = [key for key, values in ((first, x), (second, y)) if len(values) == 0]
     if empty:
         label = stats.SUBSET_LABELS[subset]
         return {**test, "message": f"No participants counted in {empty[0]!r} for {label}: no test yet."}
-    result = stats.mann_whitney(x, y, alternative=alternative, continuity=options.continuity)
+    result = _mann_whitney(x, y, alternative=alternative, options=options)
     return {
         **test,
         "u": result.u,
         "z": result.z,
         "p": result.p,
+        "method": result.method,
         "rank_biserial": result.rank_biserial,
         "rank_biserial_ci": list(result.rank_biserial_ci),
+        "mean_difference": float(x.mean() - y.mean()),
+        "bootstrap_ci": list(
+            bootstrap_mean_difference_ci(x, y, resamples=options.bootstrap_resamples, seed=options.seed)
+        ),
         "message": result.message,
+    }
+
+
+def _mann_whitney(
+    x: np.ndarray, y: np.ndarray, *, alternative: str, options: AnalysisOptions
+) -> stats.MannWhitney:
+    try:
+        return stats.mann_whitney(
+            x, y, alternative=alternative, continuity=options.continuity, method=options.p_method
+        )
+    except ExactTooCostly as exc:
+        raise AnalysisError(exc.args[0]) from exc
+
+
+def _bootstrap_settings(options: AnalysisOptions) -> dict[str, Any]:
+    return {
+        "method": BOOTSTRAP_METHOD,
+        "resamples": options.bootstrap_resamples,
+        "confidence": 0.95,
+        "seed": options.seed,
     }
 
 
@@ -200,8 +240,15 @@ def _pairwise(scores: pd.DataFrame, names: dict[str, str], options: AnalysisOpti
     return [
         {"a": test.a, "b": test.b, "subset": subset, **asdict(test)}
         for subset in stats.SUBSETS
-        for test in stats.pairwise_mann_whitney(_groups(scores, subset, names), continuity=options.continuity)
+        for test in _pairwise_tests(_groups(scores, subset, names), options)
     ]
+
+
+def _pairwise_tests(groups: dict[str, np.ndarray], options: AnalysisOptions) -> list[stats.PairTest]:
+    try:
+        return stats.pairwise_mann_whitney(groups, continuity=options.continuity, method=options.p_method)
+    except ExactTooCostly as exc:
+        raise AnalysisError(exc.args[0]) from exc
 
 
 def _question_rows(questions: pd.DataFrame) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import kruskal, mannwhitneyu, norm, rankdata
 
+from analysis.resampling import exact_u_p
 from survey.constants import CANT_TELL
 
 SUBSETS = ("incorrect", "correct")
@@ -25,6 +26,9 @@ CHANCE = 0.25
 ALTERNATIVES = ("less", "greater", "two-sided")
 ALTERNATIVE_SYMBOLS = {"less": "<", "greater": ">", "two-sided": "≠"}
 CI_METHOD = "Fisher z: tanh(atanh(r) ± z(0.975)·sqrt((n1+n2+1)/(3·n1·n2)))"
+# How a Mann-Whitney p is found: "auto" is exact when either group has fewer than EXACT_BELOW values.
+P_METHODS = ("auto", "exact", "normal")
+EXACT_BELOW = 20
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,16 @@ class MannWhitney:
     rank_biserial: float
     rank_biserial_ci: tuple[float, float]
     message: str | None = None
+    method: str = "normal"  # how p was found: "exact" (permutation) or "normal" (approximation)
+
+
+def p_method(requested: str, n1: int, n2: int) -> str:
+    """The method a test of groups of n1 and n2 uses: "auto" is exact below EXACT_BELOW per group."""
+    if requested not in P_METHODS:
+        raise ValueError(f"The p method must be one of {', '.join(P_METHODS)}, got {requested!r}")
+    if requested == "auto":
+        return "exact" if min(n1, n2) < EXACT_BELOW else "normal"
+    return requested
 
 
 def subset_of(model_correct: pd.Series) -> pd.Series:
@@ -132,12 +146,18 @@ def rank_biserial_ci(r: float, n1: int, n2: int, *, confidence: float = 0.95) ->
 
 
 def mann_whitney(
-    x: np.ndarray, y: np.ndarray, *, alternative: str = "two-sided", continuity: bool = False
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    alternative: str = "two-sided",
+    continuity: bool = False,
+    method: str = "normal",
 ) -> MannWhitney:
-    """Mann-Whitney U of x against y, normal approximation with tie correction.
+    """Mann-Whitney U of x against y. Z is the normal approximation with tie correction; p comes from it
+    ("normal"), from the exact permutation distribution of U ("exact"), or from the one p_method picks.
 
     Both groups must be non-empty. When every value is tied the variance is zero: Z and p are None,
-    with a message saying why.
+    with a message saying why (the exact p would be 1 whatever the data: the test has nothing to compare).
     """
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) == 0 or len(y) == 0:
@@ -145,17 +165,21 @@ def mann_whitney(
     if alternative not in ALTERNATIVES:
         raise ValueError(f"alternative must be one of {', '.join(ALTERNATIVES)}, got {alternative!r}")
     n1, n2 = len(x), len(y)
+    method = p_method(method, n1, n2)
     u = u_statistic(x, y)
     r = 2 * u / (n1 * n2) - 1
     ci = rank_biserial_ci(r, n1, n2)
     sd = u_sd(x, y)
+    common = {"u": u, "rank_biserial": r, "rank_biserial_ci": ci, "method": method}
     if sd == 0:
         message = "Every accuracy is the same in both groups (zero variance): Z and p are undefined."
-        return MannWhitney(u=u, z=None, p=None, rank_biserial=r, rank_biserial_ci=ci, message=message)
+        return MannWhitney(**common, z=None, p=None, message=message)
     z, p = _z_and_p(x, y, u, sd, alternative=alternative, continuity=continuity)
+    if method == "exact":
+        p = exact_u_p(x, y, alternative=alternative)
     separated = "The groups do not overlap (r = ±1): the Fisher z interval collapses to a point."
     message = separated if abs(r) == 1 else None
-    return MannWhitney(u=u, z=z, p=p, rank_biserial=r, rank_biserial_ci=ci, message=message)
+    return MannWhitney(**common, z=z, p=p, message=message)
 
 
 def _z_and_p(
@@ -200,8 +224,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
     """Holm's step-down adjustment, in the order given: the i-th smallest of m p-values times (m - i + 1),
     made non-decreasing in that order and capped at 1.
 
-    statsmodels.stats.multitest.multipletests(p_values, method="holm")[1] gives the same; statsmodels is
-    not a dependency, and this is a few lines.
+    statsmodels.stats.multitest.multipletests(p_values, method="holm")[1] gives the same.
     """
     values = np.asarray(p_values, dtype=float)
     if not np.all((values >= 0) & (values <= 1)):
@@ -228,32 +251,35 @@ class PairTest:
     p_holm: float | None = None  # Holm-adjusted over the pairs that have a p
     rank_biserial: float | None = None  # positive when a tends to be higher
     message: str | None = None
+    method: str | None = None  # how p was found, "exact" or "normal"; None where there is no test
 
 
-def pairwise_mann_whitney(groups: Mapping[str, np.ndarray], *, continuity: bool = False) -> list[PairTest]:
+def pairwise_mann_whitney(
+    groups: Mapping[str, np.ndarray], *, continuity: bool = False, method: str = "normal"
+) -> list[PairTest]:
     """Every pair of groups in the mapping's order ((1, 2), (1, 3), (2, 3), ...), with Holm's adjustment.
 
     A pair with an empty group, or with every value tied, has no p: it gets a message, and Holm adjusts
-    over the pairs that have one.
+    over the pairs that have one. `method` is mann_whitney's, decided pair by pair.
     """
     tests = [
-        _pair_test(a, b, groups[a], groups[b], continuity=continuity) for a, b in combinations(groups, 2)
+        _pair_test(a, b, groups[a], groups[b], continuity=continuity, method=method)
+        for a, b in combinations(groups, 2)
     ]
     adjusted = iter(holm([test.p for test in tests if test.p is not None]))
     return [test if test.p is None else replace(test, p_holm=next(adjusted)) for test in tests]
 
 
-def _pair_test(a: str, b: str, x: np.ndarray, y: np.ndarray, *, continuity: bool) -> PairTest:
+def _pair_test(a: str, b: str, x: np.ndarray, y: np.ndarray, *, continuity: bool, method: str) -> PairTest:
     pair = PairTest(a=a, b=b, n_a=len(x), n_b=len(y))
     empty = [key for key, values in ((a, x), (b, y)) if len(values) == 0]
     if empty:
         return replace(pair, message=f"No participants counted in {empty[0]!r}: no test yet.")
-    result = mann_whitney(x, y, alternative="two-sided", continuity=continuity)
+    result = mann_whitney(x, y, alternative="two-sided", continuity=continuity, method=method)
     # Only the reason for a missing p: the pairs report no interval, so a note about one would mislead.
     message = result.message if result.p is None else None
-    return replace(
-        pair, u=result.u, z=result.z, p=result.p, rank_biserial=result.rank_biserial, message=message
-    )
+    figures = {"u": result.u, "z": result.z, "p": result.p, "rank_biserial": result.rank_biserial}
+    return replace(pair, **figures, message=message, method=result.method)
 
 
 def subset_cant_tell_share(scores: pd.DataFrame) -> float | None:

@@ -76,8 +76,17 @@ def test_it_reports_a_kruskal_wallis_test_across_three_conditions(three: dict) -
         assert omnibus["message"] is None
 
 
-def test_it_compares_every_pair_two_sided_with_holms_adjustment_within_each_subset(three: dict) -> None:
-    pairwise = three["pairwise"]
+@pytest.fixture
+def three_normal() -> dict:
+    """The same study, its p by the normal approximation: the default is exact below 20 per group."""
+    study = make_scored_study("three", HITS, n_correct=N_CORRECT, n_wrong=N_WRONG)
+    return study_results(study=study, options=AnalysisOptions(p_method="normal")).results
+
+
+def test_it_compares_every_pair_two_sided_with_holms_adjustment_within_each_subset(
+    three_normal: dict,
+) -> None:
+    pairwise = three_normal["pairwise"]
     assert [(row["subset"], row["a"], row["b"]) for row in pairwise] == [
         (subset, a, b) for subset in ("incorrect", "correct") for a, b in PAIRS
     ]

@@ -12,8 +12,8 @@ from analysis.plots import figures_write
 from analysis.report import results_render_text
 from analysis.results import Analysis, AnalysisOptions
 from analysis.services import file_results, study_get, study_results
-from analysis.stats import ALTERNATIVES
-from core.errors import ApplicationError
+from analysis.stats import ALTERNATIVES, P_METHODS
+from core.commands import application_errors
 
 
 class Command(BaseCommand):
@@ -38,12 +38,24 @@ class Command(BaseCommand):
             "--min-answers", type=int, metavar="N", help="Also count unfinished participants with N answers."
         )
         parser.add_argument("--continuity", action="store_true", help="Use the continuity correction.")
+        parser.add_argument(
+            "--p-method",
+            choices=P_METHODS,
+            default="auto",
+            help="Mann-Whitney p: exact (permutation), normal, or auto: exact below 20 per group (default).",
+        )
+        parser.add_argument(
+            "--bootstrap-resamples",
+            type=int,
+            default=2000,
+            metavar="N",
+            help="Resamples of the bootstrap CI.",
+        )
+        parser.add_argument("--seed", type=int, default=0, help="Seed of every random draw (default 0).")
 
+    @application_errors()
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            analysis = self._analyse(options)
-        except ApplicationError as exc:
-            raise CommandError(exc.message) from exc
+        analysis = self._analyse(options)
         if options["format"] == "json":
             self.stdout.write(json.dumps(analysis.results, indent=2, ensure_ascii=False, allow_nan=False))
         else:
@@ -68,6 +80,9 @@ class Command(BaseCommand):
             alternative_correct=options["alternative_correct"],
             min_answers=options["min_answers"],
             continuity=options["continuity"],
+            p_method=options["p_method"],
+            bootstrap_resamples=options["bootstrap_resamples"],
+            seed=options["seed"],
         )
         if options["responses"]:
             try:
