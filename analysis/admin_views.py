@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from analysis import report
-from analysis.plots import accuracy_histogram_png
+from analysis.plots import FLOW_FILENAME, accuracy_histogram_png, analysis_figures
 from analysis.responses import responses_write
 from analysis.results import Analysis, AnalysisError, AnalysisOptions
 from analysis.services import study_get, study_responses, study_results
@@ -27,6 +27,11 @@ class ResultsOptionsForm(forms.Form):
         label="Also count unfinished participants with at least this many answers in a subset",
     )
     continuity = forms.BooleanField(required=False, label="Continuity correction")
+    min_median_ms = forms.IntegerField(
+        min_value=1,
+        required=False,
+        label="Leave out participants whose median response time is under (ms)",
+    )
     p_method = forms.ChoiceField(
         choices=[(method, method) for method in P_METHODS],
         required=False,
@@ -63,6 +68,7 @@ def _options(form: ResultsOptionsForm) -> AnalysisOptions:
         min_answers=form.cleaned_data["min_answers"],
         continuity=form.cleaned_data["continuity"],
         p_method=form.cleaned_data["p_method"] or "auto",
+        min_median_ms=form.cleaned_data["min_median_ms"],
     )
 
 
@@ -70,6 +76,8 @@ def _report(analysis: Analysis) -> dict[str, Any]:
     results = analysis.results
     return {
         "notices": results["messages"],
+        "flow": report.flow_rows(results),
+        "exclusions": report.exclusion_lines(results),
         "table1": report.table1_rows(results),
         "details": report.detail_rows(results),
         "tests": report.test_lines(results),
@@ -90,6 +98,20 @@ def _figures(analysis: Analysis) -> list[dict[str, str]]:
         data = base64.b64encode(png).decode("ascii")
         figures.append({"label": SUBSET_LABELS[subset], "src": f"data:image/png;base64,{data}"})
     return figures
+
+
+# The larger figures come as images of their own, so the page is not held up or swollen by them.
+FIGURE_FILES = {"flow": FLOW_FILENAME}
+
+
+def study_figure_png(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """One figure of the results page, for the same options as the page (its query string)."""
+    if name not in FIGURE_FILES:
+        raise Http404(f"No figure {name!r}.")
+    study = _study_or_404(slug)
+    analysis = study_results(study=study, options=_options(ResultsOptionsForm(request.GET or None)))
+    png = analysis_figures(analysis, which=[name])[FIGURE_FILES[name]]
+    return HttpResponse(png, content_type="image/png")
 
 
 # Staff also need leave to view participants: the file says what each of them answered.

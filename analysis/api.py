@@ -111,6 +111,24 @@ class ResultsPairSerializer(serializers.Serializer):
     method = serializers.CharField(allow_null=True, help_text="How p was found: exact or normal.")
 
 
+class ResultsFlowSerializer(serializers.Serializer):
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    excluded = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Left out by each rule, each participant at its first."
+    )
+    analysed = serializers.IntegerField(help_text="started minus every exclusion.")
+
+
+class ResultsExclusionSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    label = serializers.CharField()
+    applies = serializers.BooleanField()
+    setting = serializers.JSONField(allow_null=True, help_text="The rule's option, as given.")
+    excluded = serializers.IntegerField()
+    note = serializers.CharField()
+
+
 class ResultsDropoutSerializer(serializers.Serializer):
     started = serializers.IntegerField()
     completed = serializers.IntegerField()
@@ -165,6 +183,11 @@ class StudyResultsApi(APIView):
         )
         bootstrap_resamples = serializers.IntegerField(min_value=100, default=2000)
         seed = serializers.IntegerField(min_value=0, default=0)
+        exclude_pilots = serializers.BooleanField(default=True)
+        exclude_attention_failed = serializers.BooleanField(default=True)
+        min_median_ms = serializers.IntegerField(
+            min_value=1, required=False, help_text="Leave out participants with a median response time under."
+        )
 
         def validate_conditions(self, value: str) -> tuple[str, str]:
             keys = [key.strip() for key in value.split(",") if key.strip()]
@@ -176,6 +199,8 @@ class StudyResultsApi(APIView):
         class Meta:
             ref_name = "StudyResults"  # other endpoints have their own nested OutputSerializer
 
+        flow = serializers.DictField(child=ResultsFlowSerializer())
+        exclusions = serializers.ListField(child=ResultsExclusionSerializer())
         conditions = serializers.DictField(child=ResultsConditionSerializer())
         tests = ResultsTestsSerializer()
         omnibus = ResultsOmnibusesSerializer()

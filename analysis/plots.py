@@ -1,19 +1,28 @@
-"""Figure 6 of the paper: for each subset of questions, histograms of participants' accuracy per condition."""
+"""Figures: the paper's Figure 6 (for each subset of questions, histograms of participants' accuracy per
+condition), and the participant flow."""
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from analysis.exclusions import RULE_LABELS
+from analysis.results import Analysis
 from analysis.stats import CHANCE, SUBSET_LABELS, SUBSETS
 
 FILENAMES = {"incorrect": "accuracy_model_wrong.png", "correct": "accuracy_model_right.png"}
+FLOW_FILENAME = "participant_flow.png"
+# The figures of a study's analysis, by the name --figure and the admin use.
+FIGURES = ("accuracy", "flow")
+FLOW_COLUMN_INCHES = 4.2
 # Legend entries per row: more than this overflow the figure's 8 inches; further rows get more headroom.
 LEGEND_COLUMNS = 4
 
@@ -58,18 +67,73 @@ def _draw_bars(axes: Axes, rows: pd.DataFrame, *, names: dict[str, str], questio
 
 
 def accuracy_histogram_png(scores: pd.DataFrame, *, subset: str, names: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    accuracy_histogram(scores, subset=subset, names=names).savefig(buffer, format="png", dpi=100)
-    return buffer.getvalue()
+    return _png(accuracy_histogram(scores, subset=subset, names=names))
 
 
-def figures_write(scores: pd.DataFrame, *, names: dict[str, str], directory: str | Path) -> list[Path]:
-    """One PNG per subset in `directory` (created if missing); returns the paths written."""
+def analysis_figures(analysis: Analysis, *, which: Sequence[str] = FIGURES) -> dict[str, bytes]:
+    """File name -> PNG of each figure asked for: "accuracy" is Figure 6 (one histogram per subset),
+    "flow" the participant flow."""
+    figures = {}
+    if "accuracy" in which:
+        for subset in SUBSETS:
+            png = accuracy_histogram_png(analysis.scores, subset=subset, names=analysis.names)
+            figures[FILENAMES[subset]] = png
+    if "flow" in which:
+        figures[FLOW_FILENAME] = flow_diagram_png(analysis.results["flow"], names=analysis.names)
+    return figures
+
+
+def figures_write(figures: Mapping[str, bytes], *, directory: str | Path) -> list[Path]:
+    """Each PNG under its file name in `directory` (created if missing); returns the paths written."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for subset in SUBSETS:
-        path = folder / FILENAMES[subset]
-        path.write_bytes(accuracy_histogram_png(scores, subset=subset, names=names))
+    for filename, png in figures.items():
+        path = folder / filename
+        path.write_bytes(png)
         paths.append(path)
     return paths
+
+
+def flow_diagram(flow: dict[str, dict[str, Any]], *, names: dict[str, str]) -> Figure:
+    """The participant flow as in a CONSORT diagram: per condition, started (and completed), then the
+    participants each rule left out, in a box to the side, then those analysed."""
+    figure = Figure(figsize=(FLOW_COLUMN_INCHES * max(len(flow), 1), 4.8), layout="constrained")
+    axes = figure.subplots()
+    axes.set_axis_off()
+    axes.set_xlim(0, len(flow) or 1)
+    axes.set_ylim(0, 1)
+    figure.suptitle("Participant flow")
+    for column, (key, counts) in enumerate(flow.items()):
+        _flow_column(axes, column, names.get(key, key), counts)
+    if not flow:
+        axes.text(0.5, 0.5, "No conditions", ha="center")
+    return figure
+
+
+def _flow_column(axes: Axes, column: int, name: str, counts: dict[str, Any]) -> None:
+    centre, side = column + 0.3, column + 0.72
+    box = {"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "black"}
+    axes.text(centre, 0.97, name, ha="center", va="top", fontsize=12, fontweight="bold")
+    started = f"Started\nn = {counts['started']}\n(completed {counts['completed']})"
+    axes.text(centre, 0.78, started, ha="center", va="center", bbox=box)
+    excluded = sum(counts["excluded"].values())
+    lines = [f"Excluded, n = {excluded}"]
+    lines += [f"{RULE_LABELS[rule]}: {count}" for rule, count in counts["excluded"].items()]
+    axes.text(
+        side, 0.48, "\n".join(lines), ha="center", va="center", multialignment="left", fontsize=8, bbox=box
+    )
+    axes.text(centre, 0.12, f"Analysed\nn = {counts['analysed']}", ha="center", va="center", bbox=box)
+    arrow = {"arrowstyle": "->", "color": "black"}
+    axes.annotate("", xy=(centre, 0.2), xytext=(centre, 0.68), arrowprops=arrow)
+    axes.annotate("", xy=(side - 0.22, 0.48), xytext=(centre, 0.48), arrowprops=arrow)
+
+
+def flow_diagram_png(flow: dict[str, dict[str, Any]], *, names: dict[str, str]) -> bytes:
+    return _png(flow_diagram(flow, names=names))
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()

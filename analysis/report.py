@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from analysis.exclusions import RULE_LABELS, RULES
 from analysis.stats import ALTERNATIVE_SYMBOLS, CHANCE, SUBSET_LABELS, SUBSETS
 
 _SIDED = {"less": "one-sided", "greater": "one-sided", "two-sided": "two-sided"}
@@ -85,6 +86,22 @@ def tests_heading(results: dict[str, Any]) -> str:
         "p exact by permutation where it says so, else by the normal approximation; "
         f"Z tie-corrected, {continuity} continuity correction"
     )
+
+
+def flow_rows(results: dict[str, Any]) -> list[list[str]]:
+    """The participant flow, one column per condition: started, completed, each exclusion, analysed."""
+    flow = results["flow"]
+    rows = [["", *(_name(results, key) for key in flow)]]
+    rows.append(["started", *(str(counts["started"]) for counts in flow.values())])
+    rows.append(["completed", *(str(counts["completed"]) for counts in flow.values())])
+    for rule in RULES:
+        excluded = [str(counts["excluded"][rule]) for counts in flow.values()]
+        rows.append([f"excluded: {RULE_LABELS[rule]}", *excluded])
+    return [*rows, ["analysed", *(str(counts["analysed"]) for counts in flow.values())]]
+
+
+def exclusion_lines(results: dict[str, Any]) -> list[str]:
+    return [f"{rule['label']}: {rule['note']}" for rule in results["exclusions"]]
 
 
 def shows_every_pair(results: dict[str, Any]) -> bool:
@@ -171,6 +188,9 @@ def columns(rows: list[list[str]]) -> str:
 def results_render_text(results: dict[str, Any]) -> str:
     sections = [
         *results["messages"],
+        "Participant flow (started -> completed -> excluded by each rule, in this order -> analysed)",
+        columns(flow_rows(results)),
+        "\n".join(exclusion_lines(results)),
         "Table 1. Accuracy in guessing the model's prediction (mean ± standard error)",
         columns(table1_rows(results)),
         'Medians and share of "I just can\'t tell" answers',

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from analysis.exclusions import ExclusionRules, exclusions_apply
 from analysis.resampling import BOOTSTRAP_METHOD, ExactTooCostly, bootstrap_mean_difference_ci
 from core.errors import ApplicationError
 
@@ -44,6 +45,11 @@ class AnalysisOptions:
     # Resamples of the bootstrap interval of the difference in mean accuracy, and the seed of every draw.
     bootstrap_resamples: int = 2000
     seed: int = 0
+    # Exclusion rules (see analysis.exclusions): leave out pilots and previews, failed attention checks,
+    # and participants whose median response time is under this many ms (None: nobody).
+    exclude_pilots: bool = True
+    exclude_attention_failed: bool = True
+    min_median_ms: int | None = None
 
     def __post_init__(self) -> None:
         if self.conditions is not None and (len(self.conditions) != 2 or len(set(self.conditions)) != 2):
@@ -61,9 +67,19 @@ class AnalysisOptions:
             raise AnalysisError(f"bootstrap_resamples must be at least 100, got {self.bootstrap_resamples}")
         if self.seed < 0:
             raise AnalysisError(f"The seed must be at least 0, got {self.seed}")
+        if self.min_median_ms is not None and self.min_median_ms < 1:
+            raise AnalysisError(f"min_median_ms must be at least 1, got {self.min_median_ms}")
 
     def alternative(self, subset: str) -> str:
         return self.alternative_incorrect if subset == "incorrect" else self.alternative_correct
+
+    def exclusion_rules(self) -> ExclusionRules:
+        return ExclusionRules(
+            pilots=self.exclude_pilots,
+            attention=self.exclude_attention_failed,
+            min_median_ms=self.min_median_ms,
+            min_answers=self.min_answers,
+        )
 
 
 @dataclass(frozen=True)
@@ -89,10 +105,14 @@ def results_compute(
     caller from whatever knows them; `notes` are added to the messages.
     """
     pair = compared_conditions(names, options)
-    scores = stats.participant_scores(responses, participants, min_answers=options.min_answers)
-    counted = stats.counted_responses(responses, scores)
+    exclusions = exclusions_apply(responses, participants, options.exclusion_rules(), conditions=list(names))
+    kept = responses[responses["participant"].isin(exclusions.analysed)]
+    scores = stats.participant_scores(kept, participants, min_answers=options.min_answers)
+    counted = stats.counted_responses(kept, scores)
     questions = stats.question_accuracy(counted, question_order=question_order, condition_order=list(names))
     results = {
+        "flow": exclusions.flow,
+        "exclusions": exclusions.rules,
         "conditions": {key: _condition_summary(scores, key, name) for key, name in names.items()},
         "tests": _tests(scores, pair, options),
         "omnibus": _omnibus(scores, names),

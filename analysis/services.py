@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import stats
+from analysis.exclusions import FLAG_COLUMNS
 from analysis.responses import (
     FILE_DROPOUT_NOTE,
     participant_pseudonym,
@@ -79,16 +80,27 @@ def study_responses(*, study: Study) -> pd.DataFrame:
 
 
 def study_participants(*, study: Study) -> pd.DataFrame:
-    """participant (pseudonym), condition, status as stored.
+    """participant (pseudonym), condition, status as stored, and each of the exclusion flags
+    (analysis.exclusions.FLAG_COLUMNS: is_pilot, is_preview, attention_failed) that Participant has.
 
-    Scoring only asks who completed; dropout, which must tell stale participants from active ones,
-    comes from survey.selectors.studies.study_condition_counts.
+    The flags are read where the model has a field of that name, so the analysis applies a rule as soon
+    as the survey records it; until then the column is absent, and the rule's note says so. Scoring only
+    asks who completed; dropout, which must tell stale participants from active ones, comes from
+    survey.selectors.studies.study_condition_counts.
     """
-    rows = Participant.objects.filter(study=study).values_list("token", "condition__key", "status")
-    return pd.DataFrame(
-        [(_pseudonym(study, token), condition, status) for token, condition, status in rows],
-        columns=["participant", "condition", "status"],
-    ).astype("str")
+    flags = participant_flag_fields()
+    rows = Participant.objects.filter(study=study).values_list("token", "condition__key", "status", *flags)
+    frame = pd.DataFrame(
+        [(_pseudonym(study, token), *rest) for token, *rest in rows],
+        columns=["participant", "condition", "status", *flags],
+    )
+    return frame.astype({"participant": "str", "condition": "str", "status": "str"})
+
+
+def participant_flag_fields() -> list[str]:
+    """The exclusion flags Participant has a field for, in FLAG_COLUMNS order."""
+    fields = {field.name for field in Participant._meta.get_fields()}
+    return [name for name in FLAG_COLUMNS if name in fields]
 
 
 def _pseudonym(study: Study, token: str) -> str:

@@ -58,7 +58,7 @@ def test_json_options_reach_the_analysis() -> None:
 
 
 def test_plots_are_readable_pngs(tmp_path: Path) -> None:
-    run("analyze_results", study=make_scenario().slug, plots=str(tmp_path / "figures"))
+    run("analyze_results", study=make_scenario().slug, plots=str(tmp_path / "figures"), figure=["accuracy"])
     paths = sorted((tmp_path / "figures").iterdir())
     assert [path.name for path in paths] == ["accuracy_model_right.png", "accuracy_model_wrong.png"]
     for path in paths:

@@ -1,4 +1,5 @@
-"""Print a study's results: Table 1, the Mann-Whitney tests, dropout and per-question accuracy."""
+"""Print a study's results: the participant flow, Table 1, the Mann-Whitney tests, dropout and per-question
+accuracy."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analysis.plots import figures_write
+from analysis.plots import FIGURES, analysis_figures, figures_write
 from analysis.report import results_render_text
 from analysis.results import Analysis, AnalysisOptions
 from analysis.services import file_results, study_get, study_results
@@ -26,7 +27,13 @@ class Command(BaseCommand):
             "--responses", metavar="FILE.csv", help="A responses file instead of the database."
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
-        parser.add_argument("--plots", metavar="DIR", help="Also write the accuracy histograms (PNG) here.")
+        parser.add_argument("--plots", metavar="DIR", help="Also write the figures here (PNG).")
+        parser.add_argument(
+            "--figure",
+            choices=FIGURES,
+            action="append",
+            help="Write only this figure with --plots (repeat for more; default: every one).",
+        )
         parser.add_argument(
             "--conditions",
             metavar="FIRST,SECOND",
@@ -52,6 +59,21 @@ class Command(BaseCommand):
             help="Resamples of the bootstrap CI.",
         )
         parser.add_argument("--seed", type=int, default=0, help="Seed of every random draw (default 0).")
+        exclusions = parser.add_argument_group("exclusions")
+        exclusions.add_argument(
+            "--min-median-ms",
+            type=int,
+            metavar="MS",
+            help="Leave out participants whose median response time is under MS milliseconds.",
+        )
+        exclusions.add_argument(
+            "--keep-pilots", action="store_true", help="Count pilot and preview participants too."
+        )
+        exclusions.add_argument(
+            "--keep-attention-failed",
+            action="store_true",
+            help="Count participants who failed an attention check too.",
+        )
 
     @application_errors()
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,11 +83,12 @@ class Command(BaseCommand):
         else:
             self.stdout.write(results_render_text(analysis.results), ending="")
         if options["plots"]:
-            self._plot(analysis, options["plots"])
+            self._plot(analysis, options["plots"], options["figure"] or FIGURES)
 
-    def _plot(self, analysis: Analysis, directory: str) -> None:
+    def _plot(self, analysis: Analysis, directory: str, which: list[str]) -> None:
+        figures = analysis_figures(analysis, which=which)
         try:
-            paths = figures_write(analysis.scores, names=analysis.names, directory=directory)
+            paths = figures_write(figures, directory=directory)
         except OSError as exc:
             raise CommandError(
                 f"Cannot write the plots to {_failing_path(exc, directory)}: {_reason(exc)}"
@@ -83,6 +106,9 @@ class Command(BaseCommand):
             p_method=options["p_method"],
             bootstrap_resamples=options["bootstrap_resamples"],
             seed=options["seed"],
+            exclude_pilots=not options["keep_pilots"],
+            exclude_attention_failed=not options["keep_attention_failed"],
+            min_median_ms=options["min_median_ms"],
         )
         if options["responses"]:
             try:
