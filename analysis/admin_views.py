@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -32,6 +33,7 @@ class ResultsOptionsForm(forms.Form):
         required=False,
         label="Leave out participants whose median response time is under (ms)",
     )
+    skip_mixed_model = forms.BooleanField(required=False, label="Skip the logistic mixed model")
     p_method = forms.ChoiceField(
         choices=[(method, method) for method in P_METHODS],
         required=False,
@@ -69,6 +71,7 @@ def _options(form: ResultsOptionsForm) -> AnalysisOptions:
         continuity=form.cleaned_data["continuity"],
         p_method=form.cleaned_data["p_method"] or "auto",
         min_median_ms=form.cleaned_data["min_median_ms"],
+        mixed_model=not form.cleaned_data["skip_mixed_model"],
     )
 
 
@@ -85,6 +88,9 @@ def _report(analysis: Analysis) -> dict[str, Any]:
         "continuity": results["options"]["continuity"],
         "omnibus": report.omnibus_lines(results) if report.shows_every_pair(results) else None,
         "pairwise": report.pairwise_rows(results) if report.shows_every_pair(results) else None,
+        "mixed_model": results["mixed_model"],
+        "mixed_model_lines": report.mixed_model_lines(results),
+        "mixed_model_rows": report.mixed_model_rows(results),
         "dropout": report.dropout_rows(results),
         "questions": report.question_rows(results) if results["questions"] else None,
         "figures": [] if analysis.scores.empty else _figures(analysis),
@@ -109,7 +115,8 @@ def study_figure_png(request: HttpRequest, slug: str, name: str) -> HttpResponse
     if name not in FIGURE_FILES:
         raise Http404(f"No figure {name!r}.")
     study = _study_or_404(slug)
-    analysis = study_results(study=study, options=_options(ResultsOptionsForm(request.GET or None)))
+    options = replace(_options(ResultsOptionsForm(request.GET or None)), mixed_model=False)  # not drawn
+    analysis = study_results(study=study, options=options)
     png = analysis_figures(analysis, which=[name])[FIGURE_FILES[name]]
     return HttpResponse(png, content_type="image/png")
 

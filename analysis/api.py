@@ -129,6 +129,46 @@ class ResultsExclusionSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
+class MixedModelEffectSerializer(serializers.Serializer):
+    term = serializers.CharField(help_text="subset, or subset:condition")
+    subset = serializers.CharField()
+    condition = serializers.CharField(
+        allow_null=True, help_text="null: the reference's log-odds; else the log odds ratio against it."
+    )
+    estimate = serializers.FloatField()
+    sd = serializers.FloatField()
+    ci = serializers.ListField(child=serializers.FloatField(), help_text="95% interval.")
+
+
+class MixedModelOddsRatioSerializer(serializers.Serializer):
+    log_odds_ratio = serializers.FloatField()
+    sd = serializers.FloatField()
+    ci = serializers.ListField(child=serializers.FloatField())
+    odds_ratio = serializers.FloatField()
+    odds_ratio_ci = serializers.ListField(child=serializers.FloatField())
+
+
+class MixedModelContrastSerializer(MixedModelOddsRatioSerializer):
+    subset = serializers.CharField()
+
+
+class MixedModelSerializer(serializers.Serializer):
+    formula = serializers.CharField()
+    method = serializers.CharField()
+    group = serializers.CharField(allow_null=True, help_text="Whose odds the odds ratios put on top.")
+    reference = serializers.CharField(allow_null=True)
+    n = serializers.DictField(child=serializers.IntegerField())
+    fixed_effects = serializers.ListField(child=MixedModelEffectSerializer())
+    contrasts = serializers.ListField(
+        child=MixedModelContrastSerializer(), help_text="Per subset: odds(group) / odds(reference)."
+    )
+    interaction = MixedModelOddsRatioSerializer(
+        allow_null=True, help_text="The odds ratio where the model was wrong over the one where it was right."
+    )
+    random_effects = serializers.DictField(child=serializers.DictField(child=serializers.FloatField()))
+    message = serializers.CharField(allow_null=True)
+
+
 class ResultsDropoutSerializer(serializers.Serializer):
     started = serializers.IntegerField()
     completed = serializers.IntegerField()
@@ -188,6 +228,7 @@ class StudyResultsApi(APIView):
         min_median_ms = serializers.IntegerField(
             min_value=1, required=False, help_text="Leave out participants with a median response time under."
         )
+        mixed_model = serializers.BooleanField(default=True, help_text="Fit the logistic mixed model.")
 
         def validate_conditions(self, value: str) -> tuple[str, str]:
             keys = [key.strip() for key in value.split(",") if key.strip()]
@@ -205,6 +246,7 @@ class StudyResultsApi(APIView):
         tests = ResultsTestsSerializer()
         omnibus = ResultsOmnibusesSerializer()
         pairwise = serializers.ListField(child=ResultsPairSerializer())
+        mixed_model = MixedModelSerializer()
         dropout = serializers.DictField(child=ResultsDropoutSerializer())
         questions = serializers.ListField(child=ResultsQuestionSerializer())
         response_times = serializers.ListField(child=ResultsResponseTimeSerializer())

@@ -104,6 +104,46 @@ def exclusion_lines(results: dict[str, Any]) -> list[str]:
     return [f"{rule['label']}: {rule['note']}" for rule in results["exclusions"]]
 
 
+def mixed_model_lines(results: dict[str, Any]) -> list[str]:
+    """The pair's odds ratio per subset, their ratio, the random-effect SDs; or why there is no model."""
+    model = results["mixed_model"]
+    if not model["fixed_effects"]:
+        return [model["message"]]
+    group, reference = _name(results, model["group"]), _name(results, model["reference"])
+    n = model["n"]
+    lines = [f"{n['answers']} answers of {n['participants']} participants to {n['questions']} questions."]
+    for contrast in model["contrasts"]:
+        label = f"{SUBSET_LABELS[contrast['subset']]}: odds ratio {group} / {reference}"
+        lines.append(f"{label} = {_odds_ratio(contrast)}")
+    if model["interaction"] is not None:
+        lines.append(
+            f"model wrong over model right: ratio of the odds ratios = {_odds_ratio(model['interaction'])}"
+        )
+    sds = ", ".join(f"{effect} {value['sd']:.2f}" for effect, value in model["random_effects"].items())
+    lines.append(f"Random intercepts, SD on the log-odds scale: {sds}")
+    return lines + ([model["message"]] if model["message"] else [])
+
+
+def _odds_ratio(figures: dict[str, Any]) -> str:
+    low, high = figures["odds_ratio_ci"]
+    return f"{figures['odds_ratio']:.2f} (95% CI {low:.2f} to {high:.2f})"
+
+
+def mixed_model_rows(results: dict[str, Any]) -> list[list[str]]:
+    """The fixed effects on the log-odds scale: estimate, posterior SD and 95% interval."""
+    model = results["mixed_model"]
+    rows = [["term", "log-odds", "SD", "95% interval"]]
+    for effect in model["fixed_effects"]:
+        subset = SUBSET_LABELS[effect["subset"]]
+        if effect["condition"] is None:
+            term = f"{subset}: {_name(results, model['reference'])} (reference)"
+        else:
+            term = f"{subset}: {_name(results, effect['condition'])} vs {_name(results, model['reference'])}"
+        low, high = effect["ci"]
+        rows.append([term, f"{effect['estimate']:.2f}", f"{effect['sd']:.2f}", f"{low:.2f} to {high:.2f}"])
+    return rows
+
+
 def shows_every_pair(results: dict[str, Any]) -> bool:
     """With two conditions the one pair is the configured test again, so the omnibus and pairs add nothing."""
     return len(results["conditions"]) > 2
@@ -198,12 +238,21 @@ def results_render_text(results: dict[str, Any]) -> str:
         f"Mann-Whitney U tests ({tests_heading(results)})",
         "\n".join(test_lines(results)) or "No test.",
         *(_every_pair_sections(results) if shows_every_pair(results) else []),
+        *_mixed_model_sections(results),
         "Participants",
         columns(dropout_rows(results)),
         "Per question (accuracy among answers, with their number; median response time)",
         columns(question_rows(results)) if results["questions"] else "No answers yet.",
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _mixed_model_sections(results: dict[str, Any]) -> list[str]:
+    model = results["mixed_model"]
+    sections = [f"Logistic mixed model: {model['formula']}", "\n".join(mixed_model_lines(results))]
+    if model["fixed_effects"]:
+        sections += ["Its fixed effects (log-odds scale)", columns(mixed_model_rows(results))]
+    return sections
 
 
 def _every_pair_sections(results: dict[str, Any]) -> list[str]:

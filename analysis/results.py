@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.exclusions import ExclusionRules, exclusions_apply
+from analysis.mixed_model import mixed_model_results, mixed_model_unfitted
 from analysis.resampling import BOOTSTRAP_METHOD, ExactTooCostly, bootstrap_mean_difference_ci
 from core.errors import ApplicationError
 
@@ -50,6 +51,8 @@ class AnalysisOptions:
     exclude_pilots: bool = True
     exclude_attention_failed: bool = True
     min_median_ms: int | None = None
+    # Fit the logistic mixed model (analysis.mixed_model): a second or two on a study of the paper's size.
+    mixed_model: bool = True
 
     def __post_init__(self) -> None:
         if self.conditions is not None and (len(self.conditions) != 2 or len(set(self.conditions)) != 2):
@@ -117,6 +120,7 @@ def results_compute(
         "tests": _tests(scores, pair, options),
         "omnibus": _omnibus(scores, names),
         "pairwise": _pairwise(scores, names, options),
+        "mixed_model": _mixed_model(counted, pair, options),
         "dropout": {key: dict(dropout[key]) for key in names},
         "questions": _question_rows(questions),
         "response_times": _response_time_rows(questions),
@@ -211,6 +215,12 @@ def _mann_whitney(
         )
     except ExactTooCostly as exc:
         raise AnalysisError(exc.args[0]) from exc
+
+
+def _mixed_model(counted: pd.DataFrame, pair: tuple[str, str] | None, options: AnalysisOptions) -> dict:
+    if not options.mixed_model:
+        return mixed_model_unfitted(pair, "Not fitted: the mixed model was switched off.")
+    return mixed_model_results(counted, pair=pair, seed=options.seed)
 
 
 def _bootstrap_settings(options: AnalysisOptions) -> dict[str, Any]:

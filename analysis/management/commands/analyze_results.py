@@ -59,6 +59,12 @@ class Command(BaseCommand):
             help="Resamples of the bootstrap CI.",
         )
         parser.add_argument("--seed", type=int, default=0, help="Seed of every random draw (default 0).")
+        parser.add_argument(
+            "--no-mixed-model",
+            dest="mixed_model",
+            action="store_false",
+            help="Skip the logistic mixed model (it takes a second or two on a study of the paper's size).",
+        )
         exclusions = parser.add_argument_group("exclusions")
         exclusions.add_argument(
             "--min-median-ms",
@@ -109,6 +115,7 @@ class Command(BaseCommand):
             exclude_pilots=not options["keep_pilots"],
             exclude_attention_failed=not options["keep_attention_failed"],
             min_median_ms=options["min_median_ms"],
+            mixed_model=options["mixed_model"],
         )
         if options["responses"]:
             try:
