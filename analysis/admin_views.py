@@ -13,10 +13,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from analysis import report
-from analysis.plots import FLOW_FILENAME, accuracy_histogram_png, analysis_figures
+from analysis.plots import FLOW_FILENAME, ITEMS_FILENAME, accuracy_histogram_png, analysis_figures
 from analysis.responses import responses_write
 from analysis.results import Analysis, AnalysisError, AnalysisOptions
-from analysis.services import study_get, study_responses, study_results
+from analysis.services import study_get, study_question_images, study_responses, study_results
 from analysis.stats import P_METHODS, SUBSET_LABELS, SUBSETS
 from survey.models import Study
 
@@ -52,6 +52,7 @@ def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
         "study": study,
         "form": form,
         **_report(analysis),
+        **_items(analysis, study_question_images(study=study)),
     }
     return render(request, "analysis/study_results.html", context)
 
@@ -106,8 +107,19 @@ def _figures(analysis: Analysis) -> list[dict[str, str]]:
     return figures
 
 
+def _items(analysis: Analysis, images: dict[str, str]) -> dict[str, Any]:
+    """The item analysis table, each row with its question's input image."""
+    header, *rows = report.item_rows(analysis.results)
+    questions = [question["question"] for question in analysis.results["items"]["questions"]]
+    items = [
+        {"question": key, "image": images.get(key), "cells": row}
+        for key, row in zip(questions, rows, strict=True)
+    ]
+    return {"item_header": header, "items": items}
+
+
 # The larger figures come as images of their own, so the page is not held up or swollen by them.
-FIGURE_FILES = {"flow": FLOW_FILENAME}
+FIGURE_FILES = {"flow": FLOW_FILENAME, "items": ITEMS_FILENAME}
 
 
 def study_figure_png(request: HttpRequest, slug: str, name: str) -> HttpResponse:

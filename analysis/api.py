@@ -186,6 +186,32 @@ class ResultsQuestionSerializer(serializers.Serializer):
     cant_tell_share = serializers.FloatField(**_PROPORTION)
 
 
+class ItemCellSerializer(serializers.Serializer):
+    n = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True, help_text="null where the counts are impossible.")
+    ci = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="Wilson, 95%.")
+    cant_tell_share = serializers.FloatField(**_PROPORTION)
+    message = serializers.CharField(allow_null=True)
+
+
+class ItemQuestionSerializer(serializers.Serializer):
+    question = serializers.CharField()
+    model_correct = serializers.BooleanField()
+    prediction = serializers.CharField(allow_blank=True)
+    rank = serializers.IntegerField(help_text="1: the largest difference.")
+    difference = serializers.FloatField(
+        allow_null=True, help_text="Accuracy in the first compared condition minus the second."
+    )
+    conditions = serializers.DictField(child=ItemCellSerializer())
+
+
+class ItemAnalysisSerializer(serializers.Serializer):
+    conditions = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    ci_method = serializers.CharField()
+    questions = serializers.ListField(child=ItemQuestionSerializer(), help_text="Ranked by difference.")
+
+
 class ResultsResponseTimeSerializer(serializers.Serializer):
     question = serializers.CharField()
     condition = serializers.CharField()
@@ -250,6 +276,7 @@ class StudyResultsApi(APIView):
         dropout = serializers.DictField(child=ResultsDropoutSerializer())
         questions = serializers.ListField(child=ResultsQuestionSerializer())
         response_times = serializers.ListField(child=ResultsResponseTimeSerializer())
+        items = ItemAnalysisSerializer()
         options = ResultsOptionsSerializer()
         messages = serializers.ListField(child=serializers.CharField())
 

@@ -1,5 +1,5 @@
 """Figures: the paper's Figure 6 (for each subset of questions, histograms of participants' accuracy per
-condition), and the participant flow."""
+condition), the participant flow, and the questions ranked by the difference between two conditions."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from analysis.stats import CHANCE, SUBSET_LABELS, SUBSETS
 
 FILENAMES = {"incorrect": "accuracy_model_wrong.png", "correct": "accuracy_model_right.png"}
 FLOW_FILENAME = "participant_flow.png"
+ITEMS_FILENAME = "item_ranking.png"
 # The figures of a study's analysis, by the name --figure and the admin use.
-FIGURES = ("accuracy", "flow")
+FIGURES = ("accuracy", "flow", "items")
 FLOW_COLUMN_INCHES = 4.2
 # Legend entries per row: more than this overflow the figure's 8 inches; further rows get more headroom.
 LEGEND_COLUMNS = 4
@@ -72,7 +73,7 @@ def accuracy_histogram_png(scores: pd.DataFrame, *, subset: str, names: dict[str
 
 def analysis_figures(analysis: Analysis, *, which: Sequence[str] = FIGURES) -> dict[str, bytes]:
     """File name -> PNG of each figure asked for: "accuracy" is Figure 6 (one histogram per subset),
-    "flow" the participant flow."""
+    "flow" the participant flow, "items" the questions ranked by the difference between the conditions."""
     figures = {}
     if "accuracy" in which:
         for subset in SUBSETS:
@@ -80,6 +81,8 @@ def analysis_figures(analysis: Analysis, *, which: Sequence[str] = FIGURES) -> d
             figures[FILENAMES[subset]] = png
     if "flow" in which:
         figures[FLOW_FILENAME] = flow_diagram_png(analysis.results["flow"], names=analysis.names)
+    if "items" in which:
+        figures[ITEMS_FILENAME] = item_ranking_png(analysis.results["items"], names=analysis.names)
     return figures
 
 
@@ -131,6 +134,46 @@ def _flow_column(axes: Axes, column: int, name: str, counts: dict[str, Any]) -> 
 
 def flow_diagram_png(flow: dict[str, dict[str, Any]], *, names: dict[str, str]) -> bytes:
     return _png(flow_diagram(flow, names=names))
+
+
+def item_ranking(items: dict[str, Any], *, names: dict[str, str]) -> Figure:
+    """One row per question, ranked by accuracy in the first compared condition minus the second: each
+    condition's accuracy as a dot on its Wilson 95% interval; questions where the model was wrong in bold."""
+    pair = items["conditions"] or []
+    questions = [question for question in items["questions"] if question["difference"] is not None]
+    figure = Figure(figsize=(8, 1.6 + 0.28 * max(len(questions), 1)), layout="constrained")
+    axes = figure.subplots()
+    positions = np.arange(len(questions))[::-1]  # rank 1 at the top
+    for index, key in enumerate(pair):
+        _draw_item_condition(axes, questions, positions + (0.15 - 0.3 * index), key, names.get(key, key))
+    labels = [f"{question['question']} ({question['difference'] * 100:+.0f})" for question in questions]
+    axes.set_yticks(positions, labels)
+    for label, question in zip(axes.get_yticklabels(), questions, strict=True):
+        label.set_fontweight("normal" if question["model_correct"] else "bold")
+    axes.set_xlim(-0.02, 1.02)
+    axes.set_ylim(-1, max(len(questions), 1))
+    axes.set_xlabel("Accuracy in guessing the model's prediction (95% Wilson interval)")
+    if questions:
+        first, second = (names.get(key, key) for key in pair)
+        axes.set_title(f"Questions ranked by {first} minus {second} (points); bold: the model was wrong")
+        figure.legend(loc="outside lower center", ncols=len(pair))
+    else:
+        axes.text(0.5, 0, "No question answered in both conditions yet", ha="center")
+    return figure
+
+
+def _draw_item_condition(
+    axes: Axes, questions: list[dict[str, Any]], positions: np.ndarray, key: str, name: str
+) -> None:
+    cells = [question["conditions"][key] for question in questions]
+    accuracy = np.array([cell["accuracy"] for cell in cells])
+    low = np.array([cell["ci"][0] for cell in cells])
+    high = np.array([cell["ci"][1] for cell in cells])
+    axes.errorbar(accuracy, positions, xerr=[accuracy - low, high - accuracy], fmt="o", capsize=2, label=name)
+
+
+def item_ranking_png(items: dict[str, Any], *, names: dict[str, str]) -> bytes:
+    return _png(item_ranking(items, names=names))
 
 
 def _png(figure: Figure) -> bytes:

@@ -217,6 +217,44 @@ def question_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def item_rows(results: dict[str, Any]) -> list[list[str]]:
+    """The questions ranked by the difference between the compared conditions: each condition's accuracy
+    with its Wilson interval and share of "I just can't tell", then the difference."""
+    items = results["items"]
+    keys = list(results["conditions"])
+    header = ["rank", "question", "model", "prediction"]
+    for key in keys:
+        header += [f"{_name(results, key)} accuracy (95% CI)", f"{_name(results, key)} can't tell"]
+    if items["conditions"]:
+        first, second = (_name(results, key) for key in items["conditions"])
+        header.append(f"{first} - {second}")
+    rows = [header]
+    for question in items["questions"]:
+        cells = [
+            str(question["rank"]),
+            question["question"],
+            "right" if question["model_correct"] else "wrong",
+        ]
+        cells.append(question["prediction"])
+        for key in keys:
+            cells += _item_cells(question["conditions"].get(key))
+        if items["conditions"]:
+            difference = question["difference"]
+            cells.append("—" if difference is None else points(difference))
+        rows.append(cells)
+    return rows
+
+
+def _item_cells(cell: dict[str, Any] | None) -> list[str]:
+    if cell is None:
+        return ["—", "—"]
+    if cell["accuracy"] is None:
+        return [f"{cell['correct']}/{cell['n']}: impossible", percent(cell["cant_tell_share"])]
+    low, high = cell["ci"]
+    accuracy = f"{percent(cell['accuracy'])} ({percent(low)} to {percent(high)})"
+    return [accuracy, percent(cell["cant_tell_share"])]
+
+
 def columns(rows: list[list[str]]) -> str:
     """Rows as left-aligned, space-padded columns."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -243,8 +281,20 @@ def results_render_text(results: dict[str, Any]) -> str:
         columns(dropout_rows(results)),
         "Per question (accuracy among answers, with their number; median response time)",
         columns(question_rows(results)) if results["questions"] else "No answers yet.",
+        *_item_sections(results),
     ]
     return "\n\n".join(sections) + "\n"
+
+
+def _item_sections(results: dict[str, Any]) -> list[str]:
+    if not results["items"]["questions"]:
+        return []
+    heading = "Item analysis (accuracy with its Wilson 95% interval)"
+    pair = results["items"]["conditions"]
+    if pair:
+        first, second = (_name(results, key) for key in pair)
+        heading += f", questions ranked by accuracy in {first} minus {second} (points)"
+    return [heading, columns(item_rows(results))]
 
 
 def _mixed_model_sections(results: dict[str, Any]) -> list[str]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis import stats
 from analysis.exclusions import ExclusionRules, exclusions_apply
+from analysis.items import item_analysis, item_counts
 from analysis.mixed_model import mixed_model_results, mixed_model_unfitted
 from analysis.resampling import BOOTSTRAP_METHOD, ExactTooCostly, bootstrap_mean_difference_ci
 from core.errors import ApplicationError
@@ -124,6 +125,9 @@ def results_compute(
         "dropout": {key: dict(dropout[key]) for key in names},
         "questions": _question_rows(questions),
         "response_times": _response_time_rows(questions),
+        "items": item_analysis(
+            item_counts(counted), question_order=question_order, conditions=list(names), pair=pair
+        ),
         "options": _options_echo(pair, options),
         "messages": [*_messages(scores, options, names), *notes],
     }

@@ -103,6 +103,11 @@ def participant_flag_fields() -> list[str]:
     return [name for name in FLAG_COLUMNS if name in fields]
 
 
+def study_question_images(*, study: Study) -> dict[str, str]:
+    """Question key -> the URL of its input image, for the item analysis's thumbnails."""
+    return {question.key: question.image.url for question in study.questions.all() if question.image}
+
+
 def _pseudonym(study: Study, token: str) -> str:
     return participant_pseudonym(token, salt=study.hash_salt)
 

@@ -66,3 +66,28 @@ def paper_responses_write(path: Path) -> Path:
                 )
             )
     return path
+
+
+PER_QUESTION = DATA / "paper_survey_per_question.csv"
+PAPER_GROUP_SIZES = {"gradcam": 58, "pv": 40}
+
+
+def paper_question_counts() -> list[dict[str, object]]:
+    """The per-question file as item counts (analysis.items.COUNT_COLUMNS): every participant of a group
+    answered every question; the file gives no predictions and no "I just can't tell" counts."""
+    rows = []
+    with PER_QUESTION.open(newline="") as source:
+        for row in csv.DictReader(source):
+            for group, n in PAPER_GROUP_SIZES.items():
+                rows.append(
+                    {
+                        "question": row["question"],
+                        "condition": group,
+                        "model_correct": row["form_processing_list"] == "correct",
+                        "prediction": "",
+                        "n": n,
+                        "correct": int(row[f"{group}_correct_of_{n}"]),
+                        "cant_tell": None,
+                    }
+                )
+    return rows
