@@ -13,11 +13,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from analysis import report
-from analysis.plots import FLOW_FILENAME, ITEMS_FILENAME, accuracy_histogram_png, analysis_figures
+from analysis.planning import PlanSettings, plan_from_scores
+from analysis.plots import (
+    FLOW_FILENAME,
+    ITEMS_FILENAME,
+    accuracy_histogram_png,
+    analysis_figures,
+    power_curve_png,
+)
 from analysis.responses import responses_write
 from analysis.results import Analysis, AnalysisError, AnalysisOptions
 from analysis.services import study_get, study_question_images, study_responses, study_results
-from analysis.stats import P_METHODS, SUBSET_LABELS, SUBSETS
+from analysis.stats import ALTERNATIVES, P_METHODS, SUBSET_LABELS, SUBSETS
 from survey.models import Study
 
 
@@ -41,6 +48,20 @@ class ResultsOptionsForm(forms.Form):
     )
 
 
+class PlanForm(forms.Form):
+    """The sample-size planner, with this study (as the page counts it) for the pilot."""
+
+    subset = forms.ChoiceField(choices=[(subset, SUBSET_LABELS[subset]) for subset in SUBSETS])
+    alternative = forms.ChoiceField(
+        choices=[("", "the paper's for the subset"), *((a, a) for a in ALTERNATIVES)], required=False
+    )
+    alpha = forms.FloatField(min_value=0.0001, max_value=0.5, initial=0.05)
+    power = forms.FloatField(min_value=0.05, max_value=0.99, initial=0.8, label="Target power")
+    simulations = forms.IntegerField(min_value=10, max_value=5000, initial=1000, label="Simulations per n")
+    max_n = forms.IntegerField(min_value=2, max_value=500, initial=100, label="Largest n per condition")
+    seed = forms.IntegerField(min_value=0, initial=0)
+
+
 def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
     study = _study_or_404(slug)
     form = ResultsOptionsForm(request.GET or None)
@@ -53,6 +74,7 @@ def study_results_page(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         **_report(analysis),
         **_items(analysis, study_question_images(study=study)),
+        **_plan(request, analysis),
     }
     return render(request, "analysis/study_results.html", context)
 
@@ -105,6 +127,28 @@ def _figures(analysis: Analysis) -> list[dict[str, str]]:
         data = base64.b64encode(png).decode("ascii")
         figures.append({"label": SUBSET_LABELS[subset], "src": f"data:image/png;base64,{data}"})
     return figures
+
+
+def _plan(request: HttpRequest, analysis: Analysis) -> dict[str, Any]:
+    """The planner's form, and its plan once asked for (a bound, valid form)."""
+    form = PlanForm(request.GET if "plan-subset" in request.GET else None, prefix="plan")
+    kept = [(key, value) for key, value in request.GET.items() if not key.startswith("plan-")]
+    context: dict[str, Any] = {"plan_form": form, "plan_kept": kept, "plan": None}
+    if not form.is_bound or not form.is_valid():
+        return context
+    settings = PlanSettings(**{**form.cleaned_data, "alternative": form.cleaned_data["alternative"] or None})
+    try:
+        plan = plan_from_scores(analysis.scores, names=analysis.names, settings=settings, conditions=None)
+    except AnalysisError as exc:
+        return {**context, "plan_error": exc.message}
+    png = base64.b64encode(power_curve_png(plan.plan, names=plan.names)).decode("ascii")
+    return {
+        **context,
+        "plan": plan.plan,
+        "plan_lines": report.plan_lines(plan.plan, plan.names),
+        "plan_rows": report.plan_rows(plan.plan),
+        "plan_figure": f"data:image/png;base64,{png}",
+    }
 
 
 def _items(analysis: Analysis, images: dict[str, str]) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from matplotlib.figure import Figure
 
 from analysis.exclusions import RULE_LABELS
 from analysis.results import Analysis
-from analysis.stats import CHANCE, SUBSET_LABELS, SUBSETS
+from analysis.stats import ALTERNATIVE_SYMBOLS, CHANCE, SUBSET_LABELS, SUBSETS
 
 FILENAMES = {"incorrect": "accuracy_model_wrong.png", "correct": "accuracy_model_right.png"}
 FLOW_FILENAME = "participant_flow.png"
 ITEMS_FILENAME = "item_ranking.png"
+POWER_FILENAME = "power_curve.png"
 # The figures of a study's analysis, by the name --figure and the admin use.
 FIGURES = ("accuracy", "flow", "items")
 FLOW_COLUMN_INCHES = 4.2
@@ -174,6 +175,31 @@ def _draw_item_condition(
 
 def item_ranking_png(items: dict[str, Any], *, names: dict[str, str]) -> bytes:
     return _png(item_ranking(items, names=names))
+
+
+def power_curve(plan: dict[str, Any], *, names: dict[str, str]) -> Figure:
+    """The simulated power at each n per condition, the target, and the smallest n that reaches it."""
+    figure = Figure(figsize=(8, 4.5), layout="constrained")
+    axes = figure.subplots()
+    sizes = [int(n) for n in plan["power"]]
+    axes.plot(sizes, [power * 100 for power in plan["power"].values()], marker="o", label="simulated power")
+    axes.axhline(plan["target_power"] * 100, color="grey", linestyle="--", label="target")
+    if plan["n_per_condition"] is not None:
+        axes.axvline(
+            plan["n_per_condition"], color="C1", linestyle=":", label=f"n = {plan['n_per_condition']}"
+        )
+    first, second = (names.get(key, key) for key in plan["conditions"])
+    hypothesis = f"Acc({first}) {ALTERNATIVE_SYMBOLS[plan['alternative']]} Acc({second})"
+    axes.set_title(f"Power of {hypothesis}, {SUBSET_LABELS[plan['subset']]}, alpha = {plan['alpha']:g}")
+    axes.set_xlabel("Participants per condition")
+    axes.set_ylabel(f"Power (%), {plan['simulations']} simulated studies each")
+    axes.set_ylim(0, 105)
+    axes.legend(loc="lower right")
+    return figure
+
+
+def power_curve_png(plan: dict[str, Any], *, names: dict[str, str]) -> bytes:
+    return _png(power_curve(plan, names=names))
 
 
 def _png(figure: Figure) -> bytes:

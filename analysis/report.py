@@ -263,6 +263,37 @@ def columns(rows: list[list[str]]) -> str:
     )
 
 
+def plan_rows(plan: dict[str, Any]) -> list[list[str]]:
+    """The power curve: n per condition and the share of simulated studies with p < alpha."""
+    return [["n per condition", "power"], *([n, percent(power)] for n, power in plan["power"].items())]
+
+
+def plan_lines(plan: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """What was simulated, from which pilot, and the answer."""
+    first, second = (names.get(key, key) for key in plan["conditions"])
+    sided = _SIDED[plan["alternative"]]
+    symbol = ALTERNATIVE_SYMBOLS[plan["alternative"]]
+    pilot = ", ".join(f"{names.get(key, key)} {count}" for key, count in plan["pilot"].items())
+    method = {"auto": "exact below 20 per group, else normal", "exact": "exact", "normal": "normal"}
+    lines = [
+        f"{SUBSET_LABELS[plan['subset']]}: H1 Acc({first}) {symbol} Acc({second}), {sided} alpha = "
+        f"{plan['alpha']:g}, target power {percent(plan['target_power'])}",
+        f"Pilot participants: {pilot}. {plan['simulations']} simulated studies per n (seed {plan['seed']}), "
+        f"Mann-Whitney p {method[plan['p_method']]}. Each power is a share of simulated studies, within "
+        f"±{percent(2 * plan['monte_carlo_se'])} of the true power (2 standard errors at most).",
+    ]
+    if plan["n_per_condition"] is None:
+        largest = max(int(n) for n in plan["power"])
+        lines.append(f"No n up to {largest} per condition reaches {percent(plan['target_power'])} power.")
+    else:
+        lines.append(f"Smallest n per condition that reaches the target: {plan['n_per_condition']}")
+    return lines
+
+
+def plan_render_text(plan: dict[str, Any], names: dict[str, str]) -> str:
+    return "\n\n".join(["\n".join(plan_lines(plan, names)), columns(plan_rows(plan))]) + "\n"
+
+
 def results_render_text(results: dict[str, Any]) -> str:
     sections = [
         *results["messages"],

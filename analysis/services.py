@@ -11,6 +11,9 @@ import pandas as pd
 
 from analysis import stats
 from analysis.exclusions import FLAG_COLUMNS
+from analysis.paper import NAMES as PAPER_NAMES
+from analysis.paper import paper_scores
+from analysis.planning import PlanSettings, SamplePlan, plan_from_scores
 from analysis.responses import (
     FILE_DROPOUT_NOTE,
     participant_pseudonym,
@@ -137,6 +140,29 @@ def file_results(*, path: str | Path, options: AnalysisOptions) -> Analysis:
         options=options,
         notes=[FILE_DROPOUT_NOTE],
     )
+
+
+def sample_size_plan_study(
+    *, study: Study, settings: PlanSettings, conditions: tuple[str, str] | None = None
+) -> SamplePlan:
+    """Plan from a study as the pilot: its participants counted as the results count them."""
+    analysis = study_results(study=study, options=AnalysisOptions(mixed_model=False))
+    return plan_from_scores(analysis.scores, names=analysis.names, settings=settings, conditions=conditions)
+
+
+def sample_size_plan_file(
+    *, path: str | Path, settings: PlanSettings, conditions: tuple[str, str] | None = None
+) -> SamplePlan:
+    """Plan from a responses file as the pilot."""
+    analysis = file_results(path=path, options=AnalysisOptions(mixed_model=False))
+    return plan_from_scores(analysis.scores, names=analysis.names, settings=settings, conditions=conditions)
+
+
+def sample_size_plan_paper(
+    *, settings: PlanSettings, conditions: tuple[str, str] | None = None
+) -> SamplePlan:
+    """Plan from the paper's published per-participant scores as the pilot."""
+    return plan_from_scores(paper_scores(), names=PAPER_NAMES, settings=settings, conditions=conditions)
 
 
 def responses_export(*, study: Study, path: str | Path) -> int:

@@ -104,7 +104,7 @@ class Command(BaseCommand):
 
     def _analyse(self, options: dict[str, Any]) -> Analysis:
         settings = AnalysisOptions(
-            conditions=_pair(options["conditions"]),
+            conditions=condition_pair(options["conditions"]),
             alternative_incorrect=options["alternative_incorrect"],
             alternative_correct=options["alternative_correct"],
             min_answers=options["min_answers"],
@@ -135,7 +135,8 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _pair(raw: str | None) -> tuple[str, str] | None:
+def condition_pair(raw: str | None) -> tuple[str, str] | None:
+    """--conditions "gradcam,pv" as a pair of keys; a CommandError unless it names two."""
     if raw is None:
         return None
     keys = [key.strip() for key in raw.split(",") if key.strip()]
