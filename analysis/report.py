@@ -279,8 +279,8 @@ def plan_lines(plan: dict[str, Any], names: dict[str, str]) -> list[str]:
         f"{SUBSET_LABELS[plan['subset']]}: H1 Acc({first}) {symbol} Acc({second}), {sided} alpha = "
         f"{plan['alpha']:g}, target power {percent(plan['target_power'])}",
         f"Pilot participants: {pilot}. {plan['simulations']} simulated studies per n (seed {plan['seed']}), "
-        f"Mann-Whitney p {method[plan['p_method']]}. Each power is a share of simulated studies, within "
-        f"±{percent(2 * plan['monte_carlo_se'])} of the true power (2 standard errors at most).",
+        f"Mann-Whitney p {method[plan['p_method']]}. Each power is the share of simulated studies with "
+        f"p < alpha; its Monte Carlo standard error is at most {percent(plan['monte_carlo_se'])}.",
     ]
     if plan["n_per_condition"] is None:
         largest = max(int(n) for n in plan["power"])

@@ -155,7 +155,7 @@ def test_excluded_participants_leave_table_1_and_the_tests() -> None:
         dropout={
             key: {"started": 0, "completed": 0, "abandoned": 0, "in_progress": 0} for key in ["gradcam", "pv"]
         },
-        options=AnalysisOptions(),
+        options=AnalysisOptions(mixed_model=False),
     ).results
     assert results["conditions"]["gradcam"]["n"] == 1
     assert results["tests"]["incorrect"]["n"] == {"gradcam": 1, "pv": 1}

@@ -77,14 +77,16 @@ def test_exact_is_the_default_below_20_per_group_and_normal_from_20() -> None:
 
 
 def test_the_paper_reproduction_keeps_the_normal_approximation(tmp_path: Path) -> None:
-    tests = file_results(path=paper_responses_write(tmp_path / "paper.csv"), options=AnalysisOptions())
+    options = AnalysisOptions(mixed_model=False)
+    tests = file_results(path=paper_responses_write(tmp_path / "paper.csv"), options=options)
     assert {test["method"] for test in tests.results["tests"].values()} == {"normal"}
     assert {pair["method"] for pair in tests.results["pairwise"]} == {"normal"}
 
 
 def test_the_paper_data_under_the_exact_p_is_still_far_below_any_alpha(tmp_path: Path) -> None:
     path = paper_responses_write(tmp_path / "paper.csv")
-    tests = file_results(path=path, options=AnalysisOptions(p_method="exact")).results["tests"]
+    options = AnalysisOptions(p_method="exact", mixed_model=False)
+    tests = file_results(path=path, options=options).results["tests"]
     assert tests["incorrect"]["method"] == "exact"
     assert tests["incorrect"]["u"] == 288.5
     assert 0 < tests["incorrect"]["p"] < 1e-9
@@ -103,7 +105,7 @@ def test_an_exact_p_forced_on_groups_too_large_is_an_analysis_error(
     monkeypatch.setattr("analysis.resampling.EXACT_MAX_CELLS", 1000)
     path = paper_responses_write(tmp_path / "paper.csv")
     with pytest.raises(AnalysisError, match="too costly for groups of 40 and 58: use the normal approx"):
-        file_results(path=path, options=AnalysisOptions(p_method="exact"))
+        file_results(path=path, options=AnalysisOptions(p_method="exact", mixed_model=False))
 
 
 def test_the_bootstrap_interval_of_constant_groups_is_their_difference() -> None:
@@ -152,7 +154,8 @@ def test_the_report_says_which_p_each_test_used(admin_client: Client) -> None:
 
 @pytest.mark.django_db
 def test_the_difference_in_mean_accuracy_comes_with_its_bootstrap_interval() -> None:
-    tests = study_results(study=make_scenario(), options=AnalysisOptions()).results["tests"]
+    options = AnalysisOptions(mixed_model=False)
+    tests = study_results(study=make_scenario(), options=options).results["tests"]
     wrong = tests["incorrect"]
     assert wrong["mean_difference"] == pytest.approx(1 / 6 - 5 / 6)
     low, high = wrong["bootstrap_ci"]
