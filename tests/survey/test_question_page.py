@@ -188,3 +188,16 @@ def contrast(one: str, other: str) -> float:
 
     high, low = sorted([luminance(one), luminance(other)], reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+def test_no_form_nests_in_another_so_each_button_sends_its_own(study: Study) -> None:
+    client = Client()
+    ada = past_intro(client, study)
+
+    page = client.get(url("question", ada)).content.decode()
+
+    depth, deepest = 0, 0
+    for tag in re.findall(r"<(/?)form\b", page):
+        depth += -1 if tag else 1
+        deepest = max(deepest, depth)
+    assert deepest == 1 and depth == 0
