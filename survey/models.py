@@ -257,6 +257,8 @@ class Participant(models.Model):
     # When the current question was first shown; the next answer's response time starts here.
     current_shown_at = models.DateTimeField(null=True, blank=True)
     comprehension_passed_at = models.DateTimeField(null=True, blank=True)
+    # When the last practice question was answered; set at the start when the study has none.
+    practice_done_at = models.DateTimeField(null=True, blank=True)
     # Started while the study was a pilot: recorded, shown apart, and left out of the analysis by default.
     is_pilot = models.BooleanField(default=False)
     # Where the attention checks come: [[after this many questions, extra question id], ...], in order.

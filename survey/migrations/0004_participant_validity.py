@@ -17,8 +17,9 @@ VOC_CLASSES = {
 
 
 def sizes_and_names_fill(apps, schema_editor):
-    """Record the size of every stored image (the question page scales them by it), and give VOC
-    studies their display names."""
+    """Record the size of every stored image (the question page scales them by it), give VOC studies
+    their display names, and mark everyone who started before practice existed as past it."""
+    apps.get_model("survey", "Participant").objects.update(practice_done_at=models.F("started_at"))
     for model_name in ("Question", "Explanation"):
         for row in apps.get_model("survey", model_name).objects.all():
             try:
@@ -145,6 +146,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='participant',
             name='comprehension_passed_at',
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='participant',
+            name='practice_done_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(

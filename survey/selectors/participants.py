@@ -88,12 +88,12 @@ def participant_step(participant: Participant, *, now: datetime | None = None) -
         return Step.INTRO
     if participant.condition.comprehension and participant.comprehension_passed_at is None:
         return Step.COMPREHENSION
-    if _practice_pending(participant).exists():
+    if participant.practice_done_at is None:
         return Step.PRACTICE
     return Step.QUESTION
 
 
-def _practice_pending(participant: Participant) -> QuerySet[ExtraQuestion]:
+def participant_practice_pending(participant: Participant) -> QuerySet[ExtraQuestion]:
     return ExtraQuestion.objects.filter(
         study_id=participant.study_id, role=ExtraQuestion.Role.PRACTICE
     ).exclude(answers__participant=participant)
@@ -101,19 +101,20 @@ def _practice_pending(participant: Participant) -> QuerySet[ExtraQuestion]:
 
 def participant_current_item(participant: Participant) -> Item | None:
     """The study question or attention check the participant answers next; None when all are answered."""
-    return sequence_current(**_sequence_state(participant))
+    return sequence_current(**participant_sequence(participant))
 
 
-def _sequence_state(participant: Participant) -> dict:
+def participant_sequence(participant: Participant) -> dict:
+    """What sequence_current needs to place the participant: their order, answers, checks and slots."""
+    checks = participant.extra_answers.filter(question__role=ExtraQuestion.Role.ATTENTION)
     return {
         "question_order": participant.question_order,
         "answered": set(participant.answers.values_list("question_id", flat=True)),
         "slots": participant.attention_slots,
-        "checks_answered": set(
-            participant.extra_answers.filter(question__role=ExtraQuestion.Role.ATTENTION).values_list(
-                "question_id", flat=True
-            )
-        ),
+        # A participant without checks has answered none: no query for them.
+        "checks_answered": set(checks.values_list("question_id", flat=True))
+        if participant.attention_slots
+        else set(),
     }
 
 
@@ -125,14 +126,14 @@ def participant_current_question_id(participant: Participant) -> int | None:
 
 def participant_progress(participant: Participant) -> Progress:
     """How far the participant is, counted as the progress bar counts: attention checks included."""
-    state = _sequence_state(participant)
+    state = participant_sequence(participant)
     done = len(state["answered"]) + len(state["checks_answered"])
     return Progress(answered=done, total=len(participant.question_order) + len(participant.attention_slots))
 
 
 def participant_next_question(participant: Participant) -> NextQuestion | None:
     """What the participant answers next, or None when every question and check is answered."""
-    state = _sequence_state(participant)
+    state = participant_sequence(participant)
     current = sequence_current(**state)
     if current is None:
         return None
@@ -187,7 +188,7 @@ def participant_practice_feedback(participant: Participant) -> PracticeFeedback 
         option=latest.option,
         condition_id=participant.condition_id,
         study=participant.study,
-        more=_practice_pending(participant).exists(),
+        more=participant_practice_pending(participant).exists(),
     )
 
 

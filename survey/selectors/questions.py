@@ -102,13 +102,10 @@ def item_question(
     *, item: Item, study: Study, condition_id: int, seed: int, following: Item | None = None
 ) -> NextQuestion:
     """The study question or attention check ``item``, as the participant in ``condition_id`` sees it."""
-    if item.role == Role.ATTENTION:
-        question: Question | ExtraQuestion = ExtraQuestion.objects.get(pk=item.id, study=study)
-    else:
-        question = Question.objects.get(pk=item.id, study=study)
+    question, explanation = _with_explanation(item, study=study, condition_id=condition_id)
     return NextQuestion(
         question=question,
-        explanation=_explanation(question, condition_id=condition_id),
+        explanation=explanation,
         position=item.position,
         total=item.total,
         options=question_options(question, seed=seed, study=study),
@@ -147,12 +144,27 @@ def _explanation(
     return question.explanations.filter(condition_id=condition_id).first()
 
 
+def _with_explanation(
+    item: Item, *, study: Study, condition_id: int
+) -> tuple[Question | ExtraQuestion, Explanation | ExtraExplanation | None]:
+    """The item's question and its explanation in the condition, in one query (two without one)."""
+    model = ExtraExplanation if item.role == Role.ATTENTION else Explanation
+    explanation = (
+        model.objects.select_related("question")
+        .filter(question_id=item.id, question__study=study, condition_id=condition_id)
+        .first()
+    )
+    if explanation is not None:
+        return explanation.question, explanation
+    question_model = ExtraQuestion if item.role == Role.ATTENTION else Question
+    return question_model.objects.get(pk=item.id, study=study), None
+
+
 def _preload(following: Item | None, *, study: Study, condition_id: int) -> tuple[str, ...]:
     if following is None:
         return ()
-    model = ExtraQuestion if following.role == Role.ATTENTION else Question
-    question = model.objects.filter(pk=following.id, study=study).first()
-    return () if question is None else _urls(question, condition_id=condition_id)
+    question, explanation = _with_explanation(following, study=study, condition_id=condition_id)
+    return tuple(image.url for image in (question.image, explanation and explanation.image) if image)
 
 
 def _urls(question: Question | ExtraQuestion, *, condition_id: int) -> tuple[str, ...]:

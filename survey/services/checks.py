@@ -16,6 +16,7 @@ from survey.selectors.checks import comprehension_grade
 from survey.selectors.participants import (
     Step,
     participant_comprehension,
+    participant_practice_pending,
     participant_practice_question,
     participant_step,
     question_option_ids,
@@ -100,6 +101,9 @@ def practice_answer_submit(
         option_order=question_option_order(current.question, seed=locked.seed),
         **answer_timing(participant=locked, now=now, client_ms=client_response_ms),
     )
-    Participant.objects.filter(pk=locked.pk).update(current_shown_at=None, last_seen_at=now)
+    finished = not participant_practice_pending(locked).exists()
+    Participant.objects.filter(pk=locked.pk).update(
+        current_shown_at=None, last_seen_at=now, practice_done_at=now if finished else None
+    )
     participant.refresh_from_db()
     return answer

@@ -31,12 +31,12 @@ from survey.models import (
 )
 from survey.selectors.participants import (
     condition_fill,
-    participant_current_item,
     participant_is_stale,
+    participant_sequence,
     question_option_ids,
     question_option_order,
 )
-from survey.selectors.sequence import Item, Role, attention_slots_plan
+from survey.selectors.sequence import Item, Role, attention_slots_plan, sequence_current, sequence_following
 from survey.selectors.studies import study_abandon_cutoff
 
 
@@ -140,22 +140,21 @@ def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None
     condition = _condition_choose(study=study, conditions=conditions, counter=counter)
     seed = secrets.randbits(63)
     random.Random(seed).shuffle(question_ids)
+    extras = list(study.extra_questions.values_list("id", "role", "position"))
+    checks = [(pk, position) for pk, role, position in extras if role == ExtraQuestion.Role.ATTENTION]
+    practice = any(role == ExtraQuestion.Role.PRACTICE for _, role, _ in extras)
     return Participant.objects.create(
         study=study,
         condition=condition,
         seed=seed,
         question_order=question_ids,
-        attention_slots=_attention_slots(study=study, n_questions=len(question_ids), seed=seed),
+        attention_slots=attention_slots_plan(checks=checks, n_questions=len(question_ids), seed=seed),
+        practice_done_at=None if practice else timezone.now(),  # nothing to practise: past it from the start
         is_pilot=status == Study.Status.PILOT,
         prolific_pid_hash=id_hashes.prolific_pid,
         study_id_hash=id_hashes.study_id,
         session_id_hash=id_hashes.session_id,
     )
-
-
-def _attention_slots(*, study: Study, n_questions: int, seed: int) -> list[list[int]]:
-    checks = study.extra_questions.filter(role=ExtraQuestion.Role.ATTENTION).values_list("id", "position")
-    return attention_slots_plan(checks=list(checks), n_questions=n_questions, seed=seed)
 
 
 def _study_counter_next(*, study: Study) -> tuple[int, str]:
@@ -303,7 +302,8 @@ def answer_submit(
             f"Question {existing.position} was already answered with another option; "
             "answers cannot be changed."
         )
-    item = _current_item(participant=locked, role=role, question_id=question_id)
+    sequence = participant_sequence(locked)
+    item = _current_item(sequence=sequence, role=role, question_id=question_id)
     model = ExtraQuestion if role == Role.ATTENTION else Question
     question = model.objects.get(pk=item.id)
     if option not in question_option_ids(question):
@@ -315,7 +315,8 @@ def answer_submit(
         answer = _answer_create(participant=locked, question=question, option=option, **timing)
     if answer is None:  # lost a race we should not have been able to lose; the stored answer decides
         return _answer_reread(participant=locked, role=role, question_id=question_id, option=option)
-    _participant_advance(participant=locked, now=now)
+    done = sequence_following(current=item, **sequence) is None  # the state read above, this answer given
+    _participant_advance(participant=locked, now=now, done=done)
     participant.refresh_from_db()
     return AnswerResult(created=True, answer=answer)
 
@@ -360,8 +361,8 @@ def participant_require_active(*, participant: Participant, now: datetime) -> No
         )
 
 
-def _current_item(*, participant: Participant, role: Role, question_id: int) -> Item:
-    current = participant_current_item(participant)
+def _current_item(*, sequence: dict, role: Role, question_id: int) -> Item:
+    current = sequence_current(**sequence)
     if current is None:
         raise ParticipantFinished("You have already answered every question.")
     if (role, question_id) != (current.role, current.id):
@@ -423,8 +424,7 @@ def _answer_reread(*, participant: Participant, role: Role, question_id: int, op
     return AnswerResult(created=False, answer=existing)
 
 
-def _participant_advance(*, participant: Participant, now: datetime) -> None:
-    done = participant_current_item(participant) is None
+def _participant_advance(*, participant: Participant, now: datetime, done: bool) -> None:
     Participant.objects.filter(pk=participant.pk).update(
         current_shown_at=None,
         last_seen_at=now,
