@@ -68,7 +68,12 @@ class Preview:
 
     @classmethod
     def load(cls, *, session: MutableMapping[str, Any], study: Study, condition: Condition) -> Preview | None:
-        return cls(session, study, condition) if _key(study, condition) in session else None
+        """The preview under way, or None: never begun, left, or begun on questions the study no longer has
+        (a draft re-imported meanwhile), so it begins again."""
+        state = session.get(_key(study, condition))
+        if state is None or set(state["order"]) != set(study.questions.values_list("id", flat=True)):
+            return None
+        return cls(session, study, condition)
 
     def _save(self) -> None:
         self.session[_key(self.study, self.condition)] = self.state  # marks the session modified

@@ -142,3 +142,14 @@ def test_the_study_admin_links_a_preview_of_each_condition(study: Study, admin_c
 
 def test_an_unknown_condition_has_no_preview(study: Study, researcher: Client) -> None:
     assert researcher.get(preview_url(study, condition="lime")).status_code == 404
+
+
+def test_a_preview_of_questions_the_study_no_longer_has_begins_again(
+    study: Study, researcher: Client
+) -> None:
+    researcher.post(preview_url(study), {"consent": "on"})
+    study.questions.first().delete()  # a draft changed meanwhile
+
+    response = researcher.get(preview_url(study, "question"))
+
+    assert response.url == preview_url(study)
