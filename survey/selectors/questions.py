@@ -134,7 +134,9 @@ def practice_question(
         position=len(practice) - len(pending) + 1,
         total=len(practice),
         options=question_options(question, seed=seed, study=study),
-        preload=() if following is None else _urls(following, condition_id=condition_id),
+        preload=()
+        if following is None
+        else _urls(following, _explanation(following, condition_id=condition_id)),
     )
 
 
@@ -163,11 +165,11 @@ def _with_explanation(
 def _preload(following: Item | None, *, study: Study, condition_id: int) -> tuple[str, ...]:
     if following is None:
         return ()
-    question, explanation = _with_explanation(following, study=study, condition_id=condition_id)
+    return _urls(*_with_explanation(following, study=study, condition_id=condition_id))
+
+
+def _urls(
+    question: Question | ExtraQuestion, explanation: Explanation | ExtraExplanation | None
+) -> tuple[str, ...]:
+    """What to preload of a question: its image and, when there is one, its explanation."""
     return tuple(image.url for image in (question.image, explanation and explanation.image) if image)
-
-
-def _urls(question: Question | ExtraQuestion, *, condition_id: int) -> tuple[str, ...]:
-    explanation = _explanation(question, condition_id=condition_id)
-    images = [question.image, explanation.image if explanation else None]
-    return tuple(image.url for image in images if image)
