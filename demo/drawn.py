@@ -15,9 +15,12 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from explainers.methods import DEFAULT_METHODS, method_get
-from explainers.nn.labels import VOC_CLASSES
+from explainers.nn.labels import VOC_CLASSES, VOC_DISPLAY_NAMES
+from survey.constants import CANT_TELL
 from survey.services.bundle_spec import (
+    AttentionSpec,
     BundleSpec,
+    ComprehensionSpec,
     ConditionSpec,
     ExampleSpec,
     QuestionSpec,
@@ -31,7 +34,8 @@ WHITE = (255, 255, 255)
 
 
 def demo_bundle_write(*, directory: Path, seed: int = 0) -> Path:
-    """Draw the demo bundle into `directory`: 30 questions (16 model-correct, 14 wrong), two conditions."""
+    """Draw the demo bundle into `directory`: 30 questions (16 model-correct, 14 wrong), two conditions,
+    each with its method's comprehension questions, two practice questions and two attention checks."""
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
     correct = [True] * N_CORRECT + [False] * N_WRONG
@@ -42,15 +46,60 @@ def demo_bundle_write(*, directory: Path, seed: int = 0) -> Path:
         name="Demo: PV vs Grad-CAM",
         description="Drawn pictures: guess what the model predicted from its explanation.",
         classes=VOC_CLASSES,
+        class_names=VOC_DISPLAY_NAMES,
         completion_code="DEMOCODE",
+        expected_minutes=8,
         conditions=tuple(_condition_spec(directory, key, rng) for key in DEFAULT_METHODS),
         questions=tuple(_question_spec(directory, n, ok, rng) for n, ok in enumerate(correct, 1)),
+        # Drawn after the questions, so the questions are the same as before practice came along.
+        practice=(
+            _question_spec(directory, 1, True, rng, kind="practice"),
+            _question_spec(directory, 2, False, rng, kind="practice"),
+        ),
+        attention=_attention_specs(directory, rng),
     )
     return bundle_json_write(spec=spec)
 
 
-def _question_spec(directory: Path, number: int, model_correct: bool, rng: random.Random) -> QuestionSpec:
-    key = f"demo_{number:02d}"
+def _attention_specs(directory: Path, rng: random.Random) -> tuple[AttentionSpec, ...]:
+    """An instructed response a third of the way in, and an unmistakable picture two thirds in."""
+    instructed = _question_spec(directory, 1, True, rng, kind="attention")
+    label = rng.choice(VOC_CLASSES)
+    image, mask = _scene(label=label, prediction=label, rng=rng, radius=70)
+    key = "demo_attention_02"
+    explanations = {
+        condition: _save(picture, directory / "explanations" / f"{key}_{condition}.png")
+        for condition, picture in _explanations(image, mask).items()
+    }
+    others = rng.sample([name for name in VOC_CLASSES if name != label], 3)
+    return (
+        AttentionSpec(
+            key=instructed.key,
+            kind="instructed",
+            image=instructed.image,
+            options=instructed.options,
+            answer=CANT_TELL,
+            explanations=instructed.explanations,
+            position=N_CORRECT // 2 + 2,
+        ),
+        AttentionSpec(
+            key=key,
+            kind="image",
+            image=_save(image, directory / "images" / f"{key}.png"),
+            options=tuple(rng.sample([label, *others], 4)),
+            answer=label,
+            explanations=explanations,
+            position=(2 * (N_CORRECT + N_WRONG)) // 3,
+            labels=(label,),
+            prediction=label,
+        ),
+    )
+
+
+def _question_spec(
+    directory: Path, number: int, model_correct: bool, rng: random.Random, *, kind: str = "demo"
+) -> QuestionSpec:
+    key = f"demo_{number:02d}" if kind == "demo" else f"demo_{kind}_{number:02d}"
     label, other, *rest = rng.sample(VOC_CLASSES, 5)
     prediction = label if model_correct else other  # names exactly what is drawn, or something absent
     options = [label, other, *rest[:2]]
@@ -84,18 +133,32 @@ def _condition_spec(directory: Path, key: str, rng: random.Random) -> ConditionS
         path = _save(pair, directory / "examples" / f"{key}_{number}.png")
         caption = f"Left, the picture; right, its {method.name} explanation. The model predicted “{label}”."
         examples.append(ExampleSpec(image=path, caption=caption))
-    return ConditionSpec(key=key, name=method.name, intro=method.introduction, examples=tuple(examples))
+    comprehension = tuple(ComprehensionSpec(c.prompt, c.choices, c.answer) for c in method.comprehension)
+    return ConditionSpec(
+        key=key,
+        name=method.name,
+        intro=method.introduction,
+        examples=tuple(examples),
+        comprehension=comprehension,
+    )
 
 
-def _scene(*, label: str, prediction: str, rng: random.Random) -> tuple[Image.Image, Image.Image]:
-    """A picture of `label`, plus the predicted object when the model is wrong; and where the model looked."""
+def _scene(
+    *, label: str, prediction: str, rng: random.Random, radius: int | None = None
+) -> tuple[Image.Image, Image.Image]:
+    """A picture of `label`, plus the predicted object when the model is wrong; and where the model looked.
+
+    A given `radius` draws the one object that large, in the middle: a picture nobody can mistake.
+    """
     sky, ground = _colour(rng.random(), 0.25, 0.95), _colour(rng.random(), 0.35, 0.6)
     image = Image.new("RGB", (SIZE, SIZE), sky)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, int(SIZE * 0.65), SIZE, SIZE), fill=ground)
     spots = [(rng.randint(50, 90), rng.randint(70, 150)), (rng.randint(134, 174), rng.randint(70, 150))]
     rng.shuffle(spots)
-    _draw_object(draw, label, spots[0], radius=rng.randint(32, 44))
+    if radius is not None:
+        spots[0] = (SIZE // 2, SIZE // 2)
+    _draw_object(draw, label, spots[0], radius=radius or rng.randint(32, 44))
     if prediction != label:
         _draw_object(draw, prediction, spots[1], radius=rng.randint(24, 34))
     focus = spots[0] if prediction == label else spots[1]

@@ -89,7 +89,7 @@ class CheckpointAdmin(admin.ModelAdmin):
 
 class RenderQuestionInline(admin.TabularInline):
     model = RenderQuestion
-    fields = ["order", "key", "is_example", "prediction", "confidence", "model_correct", "labels", "options"]
+    fields = ["order", "key", "role", "prediction", "confidence", "model_correct", "labels", "options"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -1,8 +1,10 @@
 """The explanation methods a study can compare, each defined once.
 
 A method has a key (the study's condition key), the name participants and researchers see, the
-participant's introduction and how to read the picture, whether it needs the decoder, and how it turns
-the batched outputs of one shared pass of E (``explainers.nn.perception.explain``) into its image.
+participant's introduction and how to read the picture, the comprehension questions asked after the
+introduction (a condition's defaults in every bundle written from here), whether it needs the decoder, and
+how it turns the batched outputs of one shared pass of E (``explainers.nn.perception.explain``) into its
+image.
 Rendering, the bundle writer, the demo and the admin take names and texts from here; the survey and the
 analysis read them from the study (its conditions), which was written from here.
 
@@ -25,11 +27,33 @@ RECONSTRUCTION = "reconstruction"  # D(E(x)): every render keeps it for research
 
 
 @dataclass(frozen=True)
+class Comprehension:
+    """A multiple-choice question on how to read the explanation; asked until answered right."""
+
+    prompt: str
+    choices: tuple[str, ...]
+    answer: str  # one of the choices
+
+
+# Every condition first checks that the task itself is understood: the model's guess, not the photo's truth.
+TASK_CHECK = Comprehension(
+    prompt="What is your task for each picture?",
+    choices=(
+        "Name the object I see in the photo",
+        "Guess what the model predicted, right or wrong",
+        "Judge how good the explanation looks",
+    ),
+    answer="Guess what the model predicted, right or wrong",
+)
+
+
+@dataclass(frozen=True)
 class Method:
     key: str  # the condition key in study.json and in the database
     name: str  # shown to participants (in the introduction) and to researchers
     intro: str  # the participant's introduction: what the explanation shows
     reading: str  # how to read it to guess the model's prediction
+    check: Comprehension  # how to read this method's picture, asked after TASK_CHECK
     needs_decoder: bool  # whether its image uses D's reconstruction y
     render: Callable[[Tensor, Explanation], Tensor]  # (images (B, 3, H, W), explain()'s outputs) -> images
 
@@ -37,6 +61,11 @@ class Method:
     def introduction(self) -> str:
         """The whole text of the condition's introduction page."""
         return f"{self.intro} {self.reading}"
+
+    @property
+    def comprehension(self) -> tuple[Comprehension, ...]:
+        """The condition's default comprehension questions: the task, then how to read this picture."""
+        return (TASK_CHECK, self.check)
 
 
 def _gradcam(images: Tensor, explanation: Explanation) -> Tensor:
@@ -80,6 +109,15 @@ METHODS: dict[str, Method] = {
                 "decision, and the faded, white part mattered little."
             ),
             reading=f"Look at the parts the model focused on. {GUESS}",
+            check=Comprehension(
+                prompt="In a Grad-CAM explanation, what does the part of the photo still visible show?",
+                choices=(
+                    "Where the model looked to make its decision",
+                    "What the model imagines the object looks like",
+                    "The parts of the photo the model ignored",
+                ),
+                answer="Where the model looked to make its decision",
+            ),
             needs_decoder=False,
             render=_gradcam,
         ),
@@ -95,6 +133,15 @@ METHODS: dict[str, Method] = {
                 "The reconstruction may look blurry or strange, and may differ from the photo: that is how "
                 f"the model perceives it. Look at what the model saw. {GUESS}"
             ),
+            check=Comprehension(
+                prompt="In a Perception Visualization, what does the picture show where it is not white?",
+                choices=(
+                    "The photo itself, unchanged",
+                    "What the model perceived there, rebuilt from its internal representation",
+                    "The parts of the photo the model ignored",
+                ),
+                answer="What the model perceived there, rebuilt from its internal representation",
+            ),
             needs_decoder=True,
             render=_pv,
         ),
@@ -103,6 +150,15 @@ METHODS: dict[str, Method] = {
             name="No explanation",
             intro="Each picture is shown as the model saw it, without any explanation of its decision.",
             reading=f"Think about what a model would most likely name in the picture. {GUESS}",
+            check=Comprehension(
+                prompt="What is shown next to each photo?",
+                choices=(
+                    "Where the model looked",
+                    "What the model perceived",
+                    "The photo as the model saw it, with no explanation",
+                ),
+                answer="The photo as the model saw it, with no explanation",
+            ),
             needs_decoder=False,
             render=_none,
         ),
@@ -114,6 +170,15 @@ METHODS: dict[str, Method] = {
                 "internal representation, showing what it perceived in the whole picture."
             ),
             reading=f"Look at what the model seems to have seen. {GUESS}",
+            check=Comprehension(
+                prompt="What does the reconstruction next to each photo show?",
+                choices=(
+                    "What the model perceived in the whole photo, rebuilt from its representation",
+                    "A sharper copy of the photo",
+                    "Only where the model looked",
+                ),
+                answer="What the model perceived in the whole photo, rebuilt from its representation",
+            ),
             needs_decoder=True,
             render=_reconstruction,
         ),
@@ -125,6 +190,15 @@ METHODS: dict[str, Method] = {
                 "that mattered most for the model's decision; blue marks those that mattered little."
             ),
             reading=f"Look at what lies under the warm colours. {GUESS}",
+            check=Comprehension(
+                prompt="What do the red and yellow regions of the heat map mark?",
+                choices=(
+                    "The regions the model ignored",
+                    "The regions that mattered most for the model's decision",
+                    "The brightest parts of the photo",
+                ),
+                answer="The regions that mattered most for the model's decision",
+            ),
             needs_decoder=False,
             render=_gradcam_heatmap,
         ),
@@ -138,6 +212,15 @@ METHODS: dict[str, Method] = {
                 "the model looked."
             ),
             reading=f"Compare what the model saw (left) with where it looked (right). {GUESS}",
+            check=Comprehension(
+                prompt="What do the two explanations side by side show?",
+                choices=(
+                    "Left, what the model perceived where it looked; right, the photo where it looked",
+                    "Left, the photo; right, the model's answer",
+                    "The same photo at two sizes",
+                ),
+                answer="Left, what the model perceived where it looked; right, the photo where it looked",
+            ),
             needs_decoder=True,
             render=_pv_gradcam,
         ),

@@ -110,12 +110,20 @@ class RenderJob(models.Model):
 
 
 class RenderQuestion(models.Model):
-    """One image a job picked from the split: a survey question, or the example shown in the intros."""
+    """One image a job picked from the split: a survey question, the intros' example, a practice question
+    or an attention check."""
+
+    class Role(models.TextChoices):
+        QUESTION = "question", "Question"
+        EXAMPLE = "example", "Example in the introductions"
+        PRACTICE = "practice", "Practice question"
+        ATTENTION = "attention", "Attention check: an unmistakable image"
+        INSTRUCTED = "instructed", "Attention check: an instructed response"
 
     job = models.ForeignKey(RenderJob, on_delete=models.CASCADE, related_name="questions")
     key = models.CharField(max_length=100, help_text="The dataset's image id.")
     order = models.PositiveIntegerField()
-    is_example = models.BooleanField(default=False)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.QUESTION)
     labels = models.JSONField(default=list)
     prediction = models.CharField(max_length=100)
     confidence = models.FloatField(help_text="Posterior of the predicted class.")
@@ -129,7 +137,7 @@ class RenderQuestion(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="render_question_key_unique")]
 
     def __str__(self) -> str:
-        return f"{self.key} ({'example' if self.is_example else self.prediction})"
+        return f"{self.key} ({self.prediction if self.role == self.Role.QUESTION else self.role})"
 
 
 class RenderedImage(models.Model):

@@ -22,10 +22,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ErrorSerializer
-from survey.models import Participant, Study
-from survey.selectors.participants import participant_by_token
+from survey.models import Answer, ExtraAnswer, Participant, Study
+from survey.selectors.participants import (
+    NextQuestion,
+    participant_by_token,
+    participant_completion_code,
+    participant_progress,
+)
+from survey.selectors.sequence import Role
 from survey.selectors.studies import study_by_slug
 from survey.services.participants import (
+    CLIENT_MS_MAX,
     EXTERNAL_ID_MAX,
     ID_MAX,
     answer_submit,
@@ -66,7 +73,9 @@ class ParticipantStartApi(ParticipantApi):
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField()
         condition = serializers.CharField(help_text="The key of the condition assigned.")
-        total = serializers.IntegerField(help_text="How many questions the participant will answer.")
+        total = serializers.IntegerField(
+            help_text="How many questions the participant will answer, attention checks included."
+        )
 
     @extend_schema(
         operation_id="participant_start",
@@ -87,7 +96,7 @@ class ParticipantStartApi(ParticipantApi):
         started = {
             "token": participant.token,
             "condition": participant.condition.key,
-            "total": len(participant.question_order),
+            "total": participant_progress(participant).total,
         }
         return Response(self.OutputSerializer(started).data, status=status.HTTP_201_CREATED)
 
@@ -111,7 +120,9 @@ class ParticipantNextApi(ParticipantApi):
         question = serializers.IntegerField(
             source="question.pk", help_text="The question's id; send it back with the answer."
         )
-        position = serializers.IntegerField(help_text="1-based position in this participant's order.")
+        position = serializers.IntegerField(
+            help_text="1-based, among everything this participant is asked, attention checks included."
+        )
         total = serializers.IntegerField()
         image = AbsoluteMediaUrlField(source="question.image", help_text="Absolute URL of the input image.")
         explanation = AbsoluteMediaUrlField(
@@ -120,22 +131,37 @@ class ParticipantNextApi(ParticipantApi):
         options = OptionOutput(
             many=True, help_text='Five options in the order to show, "I just can\'t tell" last.'
         )
+        role = serializers.ChoiceField(
+            choices=[role.value for role in Role],
+            required=False,
+            help_text='Present for an attention check ("attention"): show it like any question, and send '
+            "the role back with the answer.",
+        )
+        instruction = serializers.CharField(
+            required=False, help_text="Present for an instructed-response check: show it under the question."
+        )
+
+        def to_representation(self, instance: NextQuestion) -> dict:
+            # Optional fields appear only when they say something, so a study question reads as it always did.
+            data = super().to_representation(instance)
+            if data.get("role") == Role.QUESTION:
+                del data["role"]
+            if not data.get("instruction"):
+                data.pop("instruction", None)
+            return data
 
     @extend_schema_serializer(component_name="DoneOutput")
     class DoneOutputSerializer(serializers.Serializer):
-        done = serializers.SerializerMethodField()
-        completion_code = serializers.CharField(allow_blank=True)
-        redirect_url = serializers.URLField(
-            source="completion_redirect_url", required=False, help_text="Present when the study sets one."
+        done = serializers.BooleanField(default=True)
+        completion_code = serializers.CharField(
+            allow_blank=True, help_text="The participant's own code when the study gives unique codes."
         )
+        redirect_url = serializers.URLField(required=False, help_text="Present when the study sets one.")
 
-        def get_done(self, study: Study) -> bool:
-            return True
-
-        def to_representation(self, study: Study) -> dict:
-            data = super().to_representation(study)
-            if not data["redirect_url"]:
-                del data["redirect_url"]
+        def to_representation(self, instance: dict) -> dict:
+            data = super().to_representation(instance)
+            if not data.get("redirect_url"):
+                data.pop("redirect_url", None)
             return data
 
     @extend_schema(
@@ -153,9 +179,15 @@ class ParticipantNextApi(ParticipantApi):
         },
     )
     def get(self, request: Request, token: str) -> Response:
-        current = participant_current_question(participant=self.participant(token))
+        participant = self.participant(token)
+        current = participant_current_question(participant=participant)
         if isinstance(current, Completed):
-            return Response(self.DoneOutputSerializer(current.study).data)
+            done = {
+                "done": True,
+                "completion_code": participant_completion_code(participant),
+                "redirect_url": current.study.completion_redirect_url,
+            }
+            return Response(self.DoneOutputSerializer(done).data)
         return Response(self.QuestionOutputSerializer(current, context={"request": request}).data)
 
 
@@ -164,6 +196,19 @@ class AnswerSubmitApi(ParticipantApi):
     class InputSerializer(serializers.Serializer):
         question = serializers.IntegerField(min_value=1, max_value=ID_MAX)
         option = serializers.CharField(max_length=100)
+        role = serializers.ChoiceField(
+            choices=[role.value for role in Role],
+            default=Role.QUESTION.value,
+            help_text='The role next gave the question: "attention" for an attention check.',
+        )
+        client_response_ms = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=0,
+            max_value=CLIENT_MS_MAX,
+            help_text="The client's own response time, from both images shown to the answer; kept when "
+            "positive and below the server's.",
+        )
 
     @extend_schema_serializer(component_name="AnswerSubmitOutput")
     class OutputSerializer(serializers.Serializer):
@@ -171,12 +216,23 @@ class AnswerSubmitApi(ParticipantApi):
         option = serializers.CharField()
         position = serializers.IntegerField()
         response_ms = serializers.IntegerField()
+        client_response_ms = serializers.IntegerField(
+            allow_null=True, help_text="The client's response time, when it sent a plausible one."
+        )
+        role = serializers.CharField(required=False, help_text='Present for an attention check: "attention".')
+
+        def to_representation(self, answer: Answer | ExtraAnswer) -> dict:
+            data = super().to_representation(answer)
+            if isinstance(answer, ExtraAnswer):
+                data["role"] = Role.ATTENTION.value
+            return data
 
     @extend_schema(
         operation_id="answer_submit",
         tags=["participants"],
         summary="Answer the current question",
         description=(
+            "An attention check is answered like a question, with the role next gave it. "
             "201 when stored; 200 when the very same answer was already stored (a repeated submit). "
             "409 for a different answer to an answered question or a participant who finished or left; "
             "400 for malformed input, an option the question does not offer, or a question that is not "
@@ -189,7 +245,13 @@ class AnswerSubmitApi(ParticipantApi):
         # No participant_touch: a refused answer must write nothing, and a stored one records the time.
         participant = self.participant(token)
         data = _validated(self.InputSerializer, request.data)
-        result = answer_submit(participant=participant, question_id=data["question"], option=data["option"])
+        result = answer_submit(
+            participant=participant,
+            question_id=data["question"],
+            option=data["option"],
+            role=Role(data["role"]),
+            client_response_ms=data.get("client_response_ms"),
+        )
         code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         return Response(self.OutputSerializer(result.answer).data, status=code)
 

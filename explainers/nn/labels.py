@@ -7,3 +7,10 @@ VOC_CLASSES: tuple[str, ...] = (
     "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
     "tvmonitor",
 )  # fmt: skip
+
+# How participants see the classes whose VOC names run words together; the rest read as they are.
+VOC_DISPLAY_NAMES: dict[str, str] = {
+    "diningtable": "dining table",
+    "pottedplant": "potted plant",
+    "tvmonitor": "TV monitor",
+}

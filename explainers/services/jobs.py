@@ -304,15 +304,21 @@ def _questions_save(*, job_id: int, selection: Selection) -> None:
     job = RenderJob.objects.select_for_update().get(pk=job_id)
     if job.questions.exists():
         return  # a redelivered start picked them first
-    picks = [(pick, False) for pick in selection.questions]
-    if selection.example is not None:
-        picks.append((selection.example, True))
+    role = RenderQuestion.Role
+    picks = [(pick, role.QUESTION) for pick in selection.questions]
+    picks += [(pick, role.PRACTICE) for pick in selection.practice]
+    for pick, kind in [
+        (selection.example, role.EXAMPLE),
+        (selection.unmistakable, role.ATTENTION),
+        (selection.instructed, role.INSTRUCTED),
+    ]:
+        picks += [(pick, kind)] if pick is not None else []
     RenderQuestion.objects.bulk_create(
         RenderQuestion(
             job=job,
             key=pick.prediction.key,
             order=order,
-            is_example=is_example,
+            role=kind,
             labels=list(pick.prediction.labels),
             prediction=pick.prediction.top,
             confidence=pick.prediction.confidence,
@@ -321,7 +327,7 @@ def _questions_save(*, job_id: int, selection: Selection) -> None:
             prediction_set=list(pick.prediction.prediction_set),
             posteriors={name: round(value, 4) for name, value in pick.prediction.posteriors.items()},
         )
-        for order, (pick, is_example) in enumerate(picks)
+        for order, (pick, kind) in enumerate(picks)
     )
     job.total, job.selection, job.note = (
         len(picks),

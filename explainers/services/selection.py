@@ -6,6 +6,10 @@ and shares no class with L (survey.rules). The asked class is the top class. The
 top class and up to three other true labels, filled with classes absent from the picture. Picks are
 deterministic for a seed, and every count is kept so the choice can be audited afterwards. An image
 whose Grad-CAM mask is (almost) empty is never picked: both its explanations would be white.
+
+From the eligible images left over come the introductions' example, the practice questions (one the
+model gets right, one it gets wrong), an "unmistakable" attention check (the right image with a single
+label the model is surest of) and the picture behind an instructed-response check.
 """
 
 from __future__ import annotations
@@ -86,6 +90,9 @@ class Selection:
     audit: dict[str, Any]  # study.json's "selection": the rule, the split, the seed and every count
     shortfall: bool = False
     blank: int = 0  # eligible images passed over because their Grad-CAM mask is (almost) empty
+    practice: list[Pick] = field(default_factory=list)  # shown with feedback before the questions
+    unmistakable: Pick | None = None  # an attention check: its one class, the model sure of it
+    instructed: Pick | None = None  # the picture behind an instructed-response attention check
 
 
 def options_pick(*, prediction: Prediction, classes: Sequence[str], seed: int) -> tuple[str, ...]:
@@ -164,19 +171,45 @@ def questions_select(
     chosen = sorted(rng.sample(right, take_right) + rng.sample(wrong, take_wrong), key=lambda p: p.key)
     spares = [p for p in right if p not in chosen] or [p for p in wrong if p not in chosen]
     example = rng.choice(spares) if spares else None
+    taken = [*chosen, *([example] if example else [])]
+    practice, unmistakable, instructed = extras_pick(right=right, wrong=wrong, taken=taken, rng=rng)
     audit |= {"picked_correct": take_right, "picked_incorrect": take_wrong}
+    checks = sum(p is not None for p in (unmistakable, instructed))
+    audit |= {"picked_practice": len(practice), "picked_attention": checks}
 
-    def pick(p: Prediction) -> Pick:
-        return Pick(p, options_pick(prediction=p, classes=classes, seed=seed))
+    def pick(p: Prediction | None) -> Pick | None:
+        return None if p is None else Pick(p, options_pick(prediction=p, classes=classes, seed=seed))
 
     return Selection(
         questions=[pick(p) for p in chosen],
-        example=None if example is None else pick(example),
+        example=pick(example),
         note=_note(audit, asked=(n_correct, n_wrong)),
         audit=audit,
         shortfall=(take_right, take_wrong) != (n_correct, n_wrong),
         blank=blank,
+        practice=[pick(p) for p in practice],
+        unmistakable=pick(unmistakable),
+        instructed=pick(instructed),
     )
+
+
+def extras_pick(
+    *,
+    right: Sequence[Prediction],
+    wrong: Sequence[Prediction],
+    taken: Sequence[Prediction],
+    rng: random.Random,
+) -> tuple[list[Prediction], Prediction | None, Prediction | None]:
+    """From the images no question uses: practice (one right, one wrong), the unmistakable attention
+    image (a right one with a single label, the most confident), and an instructed check's picture."""
+    spare_right = [p for p in right if p not in taken]
+    spare_wrong = [p for p in wrong if p not in taken]
+    single = [p for p in spare_right if len(p.labels) == 1]
+    unmistakable = max(single, key=lambda p: (p.confidence, p.key)) if single else None
+    spare_right = [p for p in spare_right if p != unmistakable]
+    practice = [rng.choice(pool) for pool in (spare_right, spare_wrong) if pool]
+    rest = [p for p in (*spare_right, *spare_wrong) if p not in practice]
+    return practice, unmistakable, rng.choice(rest) if rest else None
 
 
 def _audit(

@@ -9,6 +9,6 @@ Split by subject; importing the modules registers their admins.
 
 from __future__ import annotations
 
-from survey.admin import conditions, participants, questions, studies
+from survey.admin import conditions, extras, participants, questions, studies
 
-__all__ = ["conditions", "participants", "questions", "studies"]
+__all__ = ["conditions", "extras", "participants", "questions", "studies"]

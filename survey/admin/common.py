@@ -6,13 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.core.files.images import get_image_dimensions
 from django.db.models import Model, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from survey.models import Study
+from survey.models import ExtraQuestion, Question, Study
 from survey.services.selection_audit import SELECTION_COUNT_LABELS
 
 
@@ -42,7 +44,31 @@ def frozen(request: HttpRequest, obj: Model | None) -> bool:
 
 
 def editable_studies() -> QuerySet[Study]:
-    return Study.objects.filter(status=Study.Status.DRAFT, participants=None)
+    """Drafts no real participant has started: a pilot's participants do not freeze the design, so a
+    study may go back from its pilot to a draft, be fixed, and be piloted or opened again."""
+    return Study.objects.filter(status=Study.Status.DRAFT).exclude(participants__is_pilot=False)
+
+
+def image_sizes_record(row: Model) -> None:
+    """Record the size of ``row``'s image as uploaded in the admin: the question page scales by it."""
+    image = getattr(row, "image", None)
+    if not image or not hasattr(row, "image_width"):
+        return
+    try:
+        row.image_width, row.image_height = get_image_dimensions(image)
+    except (OSError, ValueError):  # no file yet, or not an image: the form says so; the page uses its box
+        row.image_width = row.image_height = None
+
+
+def preview_links(study: Study) -> SafeString | str:
+    """Links to take the survey as a participant of each condition would, recording nothing."""
+    if study.pk is None:
+        return "—"
+    links = [
+        (reverse("survey:preview", kwargs={"slug": study.slug, "condition": c.key}), c.name)
+        for c in study.conditions.all()
+    ]
+    return format_html_join(" · ", '<a href="{}" target="_blank">{}</a>', links) if links else "—"
 
 
 class FrozenStructureInline(admin.TabularInline):
@@ -89,3 +115,19 @@ def posteriors_table(prediction_set: Sequence[str], posteriors: Mapping[str, flo
         ),
     )
     return format_html("<p>P = {{{}}}</p><table>{}</table>", ", ".join(prediction_set), rows)
+
+
+def explanation_figures(question: Question | ExtraQuestion) -> SafeString:
+    """A thumbnail of the question's explanation in each of its study's conditions, captioned by key."""
+    if question.pk is None:
+        return mark_safe("—")
+    by_condition = {e.condition_id: e.image for e in question.explanations.all()}
+    figures = (
+        (thumb(by_condition.get(c.pk), f"{c.key} {question.key}"), c.key)
+        for c in question.study.conditions.all()
+    )
+    return format_html_join(
+        "",
+        '<figure style="display:inline-block;margin:0 8px 0 0">{}<figcaption>{}</figcaption></figure>',
+        figures,
+    )

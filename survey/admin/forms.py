@@ -11,7 +11,7 @@ from django.db import models
 from django.forms.models import BaseInlineFormSet
 
 from survey.models import Condition, Question, Study
-from survey.services.studies import question_problems, study_readiness_problems
+from survey.services.studies import comprehension_problems, question_problems, study_readiness_problems
 
 
 def _urls_assume_https(field: models.Field, **kwargs: object) -> forms.Field | None:
@@ -54,22 +54,61 @@ class StudyAdminForm(forms.ModelForm):
         formfield_callback = _urls_assume_https
         fields = [
             "name", "slug", "status", "description", "completion_code", "completion_redirect_url",
-            "assignment_policy", "classes", "abandon_after_minutes",
+            "unique_completion_codes", "assignment_policy", "classes", "class_names", "abandon_after_minutes",
+            "expected_minutes", "attention_allowance",
         ]  # fmt: skip
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if "attention_allowance" in self.fields:  # empty means none allowed; left out, it stays as it was
+            self.fields["attention_allowance"].required = False
+
+    def clean_class_names(self) -> dict:
+        names = self.cleaned_data.get("class_names") or {}
+        if not isinstance(names, dict) or not all(isinstance(v, str) and v.strip() for v in names.values()):
+            raise ValidationError('Give the display names as a JSON object: {"diningtable": "dining table"}.')
+        return names
+
+    def clean_attention_allowance(self) -> int:
+        return self.cleaned_data.get("attention_allowance") or 0
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if cleaned.get("status") == Study.Status.OPEN:
+        status = cleaned.get("status")
+        if status in {Study.Status.OPEN, Study.Status.PILOT}:
             # The saved conditions and questions, judged with this form's edits; conditions edited inline
             # in the same save are judged again once saved (StudyAdmin.save_related).
             candidate = copy.copy(self.instance)
-            for name in ["classes", "completion_code", "completion_redirect_url"]:
+            for name in ["classes", "completion_code", "completion_redirect_url", "unique_completion_codes"]:
                 if name in cleaned:
                     setattr(candidate, name, cleaned[name])
             problems = study_readiness_problems(study=candidate)
+            verb = "open" if status == Study.Status.OPEN else "start its pilot"
             if problems:
-                self.add_error("status", [f"The study cannot open yet: {problem}." for problem in problems])
+                self.add_error("status", [f"The study cannot {verb} yet: {problem}." for problem in problems])
+        if status == Study.Status.PILOT and self.instance.pk and self._has_real_participants():
+            self.add_error("status", "Real participants have started: the study cannot go back to a pilot.")
+        names = cleaned.get("class_names") or {}
+        unknown = sorted(set(names) - set(cleaned.get("classes") or self.instance.classes or []))
+        if unknown:
+            self.add_error("class_names", f"Not classes of this study: {', '.join(unknown)}.")
         return cleaned
+
+    def _has_real_participants(self) -> bool:
+        return self.instance.participants.filter(is_pilot=False).exists()
+
+
+class ConditionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Condition
+        fields = ["study", "key", "name", "intro", "comprehension", "order"]
+
+    def clean_comprehension(self) -> list:
+        items = self.cleaned_data.get("comprehension") or []
+        problems = comprehension_problems(where="comprehension", items=items)
+        if problems:
+            raise ValidationError(problems)
+        return items
 
 
 class QuestionAdminForm(forms.ModelForm):

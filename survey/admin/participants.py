@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from survey.admin.formatting import duration_text
-from survey.models import Answer, Condition, Participant
+from survey.models import Answer, ComprehensionAnswer, Condition, ExtraAnswer, Participant
 from survey.selectors.studies import participants_abandoned_q, study_abandon_cutoff
 
 
@@ -69,7 +69,7 @@ class ParticipantStatusFilter(admin.SimpleListFilter):
 
 class AnswerInline(ReadOnlyMixin, admin.TabularInline):
     model = Answer
-    fields = ["position", "question", "option", "correct", "response_ms", "answered_at"]
+    fields = ["position", "question", "option", "correct", "response_ms", "client_response_ms", "answered_at"]
     readonly_fields = fields
     extra = 0
 
@@ -80,6 +80,34 @@ class AnswerInline(ReadOnlyMixin, admin.TabularInline):
     @admin.display(description="correct", boolean=True)
     def correct(self, answer: Answer) -> bool:
         return answer.is_correct
+
+
+class ExtraAnswerInline(ReadOnlyMixin, admin.TabularInline):
+    """Practice answers and attention checks: shown apart, since they are never the study's answers."""
+
+    model = ExtraAnswer
+    verbose_name_plural = "practice answers and attention checks"
+    fields = ["question", "role", "option", "correct", "response_ms", "client_response_ms", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExtraAnswer]:
+        return super().get_queryset(request).select_related("question", "participant")
+
+    @admin.display(description="kind")
+    def role(self, answer: ExtraAnswer) -> str:
+        return answer.question.get_role_display()
+
+
+class ComprehensionAnswerInline(ReadOnlyMixin, admin.TabularInline):
+    model = ComprehensionAnswer
+    verbose_name_plural = "comprehension check (every attempt)"
+    fields = ["number", "prompt", "choice", "correct", "answered_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ComprehensionAnswer]:
+        return super().get_queryset(request).select_related("participant")
 
 
 @admin.register(Participant)
@@ -93,16 +121,25 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "progress",
         "duration",
         "last_seen",
+        "is_pilot",
+        "attention",
     ]
-    list_filter = ["study", ConditionFilter, ParticipantStatusFilter]
-    search_fields = ["token"]
+    list_filter = ["study", ConditionFilter, ParticipantStatusFilter, "is_pilot", "attention_failed"]
+    # A unique completion code, as pasted on Prolific, finds its participant when approving submissions.
+    search_fields = ["token", "completion_code"]
     list_select_related = ["study", "condition"]
-    inlines = [AnswerInline]
+    inlines = [AnswerInline, ExtraAnswerInline, ComprehensionAnswerInline]
     fields = [
-        "token", "study", "condition", "status_shown", "progress", "seed", "question_order", "started_at",
-        "intro_seen_at", "last_seen_at", "completed_at",
+        "token", "study", "condition", "status_shown", "progress", "is_pilot", "attention_failures",
+        "attention_failed", "completion_code", "seed", "question_order", "attention_slots", "started_at",
+        "intro_seen_at", "comprehension_passed_at", "last_seen_at", "completed_at",
     ]  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description="attention checks failed", ordering="attention_failures")
+    def attention(self, participant: Participant) -> str:
+        mark = " (left out)" if participant.attention_failed else ""
+        return f"{participant.attention_failures}{mark}"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Participant]:
         participants = super().get_queryset(request).select_related("study", "condition")
@@ -152,6 +189,7 @@ class AnswerAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "option",
         "correct",
         "response_ms",
+        "client_response_ms",
     ]
     list_filter = ["participant__study", AnswerConditionFilter, "question__model_correct"]
     search_fields = ["participant__token", "question__key"]

@@ -5,11 +5,19 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
-from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from survey.admin.common import FrozenStructureInline, editable_studies, frozen, posteriors_table, thumb
+from survey.admin.common import (
+    FrozenStructureInline,
+    editable_studies,
+    explanation_figures,
+    frozen,
+    image_sizes_record,
+    posteriors_table,
+    thumb,
+)
 from survey.admin.forms import ExplanationFormSet, QuestionAdminForm
 from survey.models import Explanation, Question
 
@@ -42,6 +50,22 @@ class QuestionAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
         return super().get_queryset(request).prefetch_related("explanations", "study__conditions")
 
+    def save_model(self, request: HttpRequest, obj: Question, form: forms.ModelForm, change: bool) -> None:
+        if "image" in form.changed_data:
+            image_sizes_record(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        changed = {f.instance.pk for f in formset.forms if "image" in f.changed_data}
+        for explanation in formset.save(commit=False):
+            if explanation.pk is None or explanation.pk in changed:
+                image_sizes_record(explanation)
+            explanation.save()
+        for explanation in formset.deleted_objects:
+            explanation.delete()
+
     def has_change_permission(self, request: HttpRequest, obj: Question | None = None) -> bool:
         return super().has_change_permission(request, obj) and not frozen(request, obj)
 
@@ -63,15 +87,4 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.display(description="explanations")
     def explanation_previews(self, question: Question) -> SafeString:
-        if question.pk is None:
-            return mark_safe("—")
-        by_condition = {e.condition_id: e.image for e in question.explanations.all()}
-        figures = (
-            (thumb(by_condition.get(c.pk), f"{c.key} {question.key}"), c.key)
-            for c in question.study.conditions.all()
-        )
-        return format_html_join(
-            "",
-            '<figure style="display:inline-block;margin:0 8px 0 0">{}<figcaption>{}</figcaption></figure>',
-            figures,
-        )
+        return explanation_figures(question)

@@ -8,17 +8,28 @@ from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from survey.admin.common import FrozenStructureInline, frozen, selection_table
+from survey.admin.common import FrozenStructureInline, frozen, preview_links, selection_table
 from survey.admin.forms import StudyAdminForm
 from survey.admin.imports import import_urls
 from survey.admin.launch import launch_urls
 from survey.models import Condition, Study
-from survey.selectors.studies import studies_condition_counts, study_condition_counts, study_has_participants
-from survey.services.studies import StudyNotReady, study_close, study_open
+from survey.selectors.studies import (
+    ConditionCounts,
+    studies_condition_counts,
+    study_condition_counts,
+    study_exclusions,
+    study_has_participants,
+    study_median_minutes,
+)
+from survey.services.studies import StudyNotPilot, StudyNotReady, study_close, study_open, study_pilot
+
+# The statuses the admin reaches through a service, which checks the study first.
+CHECKED_STATUSES = {Study.Status.OPEN: study_open, Study.Status.PILOT: study_pilot}
 
 
 class StudyChangeList(ChangeList):
@@ -44,12 +55,17 @@ class StudyAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["slug", "name"]
     inlines = [ConditionInline]
-    actions = ["open_studies", "close_studies"]
+    actions = ["pilot_studies", "open_studies", "close_studies"]
+    design = [
+        "assignment_policy", "classes", "class_names", "abandon_after_minutes", "expected_minutes",
+        "time_taken", "attention_allowance", "created_at",
+    ]  # fmt: skip
     fieldsets = [
-        (None, {"fields": ["name", "slug", "status", "description"]}),
-        ("Participants", {"fields": ["participants_by_condition", "analysis_links"]}),
-        ("Prolific", {"fields": ["completion_code", "completion_redirect_url"]}),
-        ("Design", {"fields": ["assignment_policy", "classes", "abandon_after_minutes", "created_at"]}),
+        (None, {"fields": ["name", "slug", "status", "description", "previews"]}),
+        ("Participants", {"fields": ["participants_by_condition", "pilot_by_condition", "exclusions"]}),
+        ("Analysis", {"fields": ["analysis_links"]}),
+        ("Prolific", {"fields": ["completion_code", "unique_completion_codes", "completion_redirect_url"]}),
+        ("Design", {"fields": design}),
         ("Question selection", {"fields": ["selection_summary"]}),
     ]
 
@@ -66,26 +82,31 @@ class StudyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Study | None = None) -> list[str]:
         # The slug is in participants' links: it stays put once anyone has used one.
         fixed = ["slug"] if obj is not None and study_has_participants(study=obj) else []
-        structure = ["classes"] if frozen(request, obj) else []
-        shown = ["participants_by_condition", "analysis_links", "created_at", "selection_summary"]
+        # What participants' answers were judged by stays put once real ones have started.
+        structure = ["classes", "attention_allowance"] if frozen(request, obj) else []
+        shown = [
+            "previews", "participants_by_condition", "pilot_by_condition", "exclusions", "analysis_links",
+            "created_at", "selection_summary", "time_taken",
+        ]  # fmt: skip
         return [*fixed, *structure, *shown]
 
     def save_model(self, request: HttpRequest, obj: Study, form: forms.ModelForm, change: bool) -> None:
-        if obj.status == Study.Status.OPEN and "status" in form.changed_data:
-            # Saved as it was; save_related opens it once the conditions edited with it are saved too.
+        if obj.status in CHECKED_STATUSES and "status" in form.changed_data:
+            # Saved as it was; save_related opens (or pilots) it once the conditions edited with it are saved.
             obj.status = form.initial.get("status", Study.Status.DRAFT)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        study = form.instance
-        if form.cleaned_data.get("status") != Study.Status.OPEN or study.status == Study.Status.OPEN:
+        study, wanted = form.instance, form.cleaned_data.get("status")
+        if wanted not in CHECKED_STATUSES or study.status == wanted:
             return
         try:
-            study_open(study=study)
-        except StudyNotReady as exc:
+            CHECKED_STATUSES[wanted](study=study)
+        except (StudyNotReady, StudyNotPilot) as exc:
             state = study.get_status_display().lower()
-            message = f"{study.slug} was saved but stays {state}: it cannot open yet: {exc}."
+            verb = "open" if wanted == Study.Status.OPEN else "start its pilot"
+            message = f"{study.slug} was saved but stays {state}: it cannot {verb} yet: {exc}."
             self.message_user(request, message, messages.ERROR)
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Study | None = None) -> dict:
@@ -105,20 +126,36 @@ class StudyAdmin(admin.ModelAdmin):
 
     @admin.display(description="participants by condition")
     def participants_by_condition(self, study: Study) -> SafeString | str:
+        return "—" if study.pk is None else _counts_table(study_condition_counts(study=study))
+
+    @admin.display(description="pilot participants (kept apart)")
+    def pilot_by_condition(self, study: Study) -> SafeString | str:
+        if study.pk is None or not study.participants.filter(is_pilot=True).exists():
+            return "— (none)"
+        return _counts_table(study_condition_counts(study=study, pilot=True))
+
+    @admin.display(description="left out of the analysis by default")
+    def exclusions(self, study: Study) -> SafeString | str:
         if study.pk is None:
             return "—"
-        cells = "<td>{}</td>" * 5
-        rows = format_html_join(
-            "",
-            f"<tr>{cells}</tr>",
-            ((key, *c.values()) for key, c in study_condition_counts(study=study).items()),
-        )
-        heads = "".join(
-            f"<th>{h}</th>" for h in ["Condition", "Started", "Completed", "Abandoned", "In progress"]
-        )
+        left_out = study_exclusions(study=study)
         return format_html(
-            "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", SafeString(heads), rows
+            "{} pilot participant{}; {} failed more than {} attention check{}",
+            left_out["pilot"],
+            pluralize(left_out["pilot"]),
+            left_out["attention_failed"],
+            study.attention_allowance,
+            pluralize(study.attention_allowance),
         )
+
+    @admin.display(description="preview as a participant")
+    def previews(self, study: Study) -> SafeString | str:
+        return preview_links(study)
+
+    @admin.display(description="median time of completed participants")
+    def time_taken(self, study: Study) -> str:
+        median = None if study.pk is None else study_median_minutes(study=study)
+        return "— (too few have completed)" if median is None else f"{median:.1f} minutes"
 
     @admin.display(description="how the questions were selected")
     def selection_summary(self, study: Study) -> SafeString | str:
@@ -138,6 +175,16 @@ class StudyAdmin(admin.ModelAdmin):
         if study.pk is None or not links:
             return "—"
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    @admin.action(description="Start a pilot (before opening)")
+    def pilot_studies(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        for study in queryset:
+            try:
+                study_pilot(study=study)
+            except (StudyNotReady, StudyNotPilot) as exc:
+                self.message_user(request, f"{study.slug} cannot start a pilot: {exc}.", messages.ERROR)
+            else:
+                self.message_user(request, f"{study.slug} is in its pilot.", messages.SUCCESS)
 
     @admin.action(description="Open study")
     def open_studies(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
@@ -167,3 +214,12 @@ class StudyAdmin(admin.ModelAdmin):
                 for study in taken
             ]
         return deleted, counts, perms_needed, protected
+
+
+def _counts_table(counts: dict[str, ConditionCounts]) -> SafeString:
+    cells = "<td>{}</td>" * 5
+    rows = format_html_join("", f"<tr>{cells}</tr>", ((key, *c.values()) for key, c in counts.items()))
+    heads = "".join(
+        f"<th>{h}</th>" for h in ["Condition", "Started", "Completed", "Abandoned", "In progress"]
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", SafeString(heads), rows)

@@ -2,39 +2,48 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from survey.models import CANT_TELL, CANT_TELL_LABEL, Explanation, Participant, Question, Study
+from survey.models import ExtraQuestion, Participant, Study
+from survey.selectors.checks import Comprehension, PracticeFeedback, comprehension_state, practice_feedback
+from survey.selectors.questions import (
+    NextQuestion,
+    Option,
+    item_question,
+    practice_question,
+    question_option_ids,
+    question_option_order,
+    question_options,
+)
+from survey.selectors.sequence import Item, Role, sequence_current, sequence_following
 from survey.selectors.studies import study_abandon_cutoff, study_condition_counts
+
+# Re-exported: the survey's code and tests know these as the participant selectors' own.
+__all__ = [
+    "NextQuestion",
+    "Option",
+    "Role",
+    "Step",
+    "question_option_ids",
+    "question_option_order",
+    "question_options",
+]
 
 
 class Step(StrEnum):
     """Where a participant's next request should take them."""
 
     INTRO = "intro"
+    COMPREHENSION = "comprehension"
+    PRACTICE = "practice"
     QUESTION = "question"
     DONE = "done"
     ABANDONED = "abandoned"
-
-
-class Option(NamedTuple):
-    id: str  # what the participant's answer sends back
-    label: str  # what the participant sees
-
-
-@dataclass(frozen=True)
-class NextQuestion:
-    question: Question
-    explanation: Explanation | None  # None only if the study was opened without one (readiness forbids it)
-    position: int  # 1-based, in the participant's order
-    total: int
-    options: list[Option]  # in the participant's order, "I just can't tell" last
 
 
 @dataclass(frozen=True)
@@ -68,61 +77,127 @@ def participant_effective_status(participant: Participant, *, now: datetime | No
 
 
 def participant_step(participant: Participant, *, now: datetime | None = None) -> Step:
+    """Intro, then the comprehension check (if the condition has one), practice (if the study has any),
+    the questions, and done."""
     status = participant_effective_status(participant, now=now)
     if status == Participant.Status.COMPLETED:
         return Step.DONE
     if status == Participant.Status.ABANDONED:
         return Step.ABANDONED
-    return Step.INTRO if participant.intro_seen_at is None else Step.QUESTION
+    if participant.intro_seen_at is None:
+        return Step.INTRO
+    if participant.condition.comprehension and participant.comprehension_passed_at is None:
+        return Step.COMPREHENSION
+    if participant.practice_done_at is None:
+        return Step.PRACTICE
+    return Step.QUESTION
+
+
+def participant_practice_pending(participant: Participant) -> QuerySet[ExtraQuestion]:
+    return ExtraQuestion.objects.filter(
+        study_id=participant.study_id, role=ExtraQuestion.Role.PRACTICE
+    ).exclude(answers__participant=participant)
+
+
+def participant_current_item(participant: Participant) -> Item | None:
+    """The study question or attention check the participant answers next; None when all are answered."""
+    return sequence_current(**participant_sequence(participant))
+
+
+def participant_sequence(participant: Participant) -> dict:
+    """What sequence_current needs to place the participant: their order, answers, checks and slots."""
+    checks = participant.extra_answers.filter(question__role=ExtraQuestion.Role.ATTENTION)
+    return {
+        "question_order": participant.question_order,
+        "answered": set(participant.answers.values_list("question_id", flat=True)),
+        "slots": participant.attention_slots,
+        # A participant without checks has answered none: no query for them.
+        "checks_answered": set(checks.values_list("question_id", flat=True))
+        if participant.attention_slots
+        else set(),
+    }
 
 
 def participant_current_question_id(participant: Participant) -> int | None:
-    """The first question in the participant's order that has no answer yet."""
+    """The first of the participant's study questions that has no answer yet (checks aside)."""
     answered = set(participant.answers.values_list("question_id", flat=True))
     return next((qid for qid in participant.question_order if qid not in answered), None)
 
 
 def participant_progress(participant: Participant) -> Progress:
-    return Progress(answered=participant.answers.count(), total=len(participant.question_order))
+    """How far the participant is, counted as the progress bar counts: attention checks included."""
+    state = participant_sequence(participant)
+    done = len(state["answered"]) + len(state["checks_answered"])
+    return Progress(answered=done, total=len(participant.question_order) + len(participant.attention_slots))
 
 
 def participant_next_question(participant: Participant) -> NextQuestion | None:
-    """What the participant answers next, or None when every question is answered."""
-    question_id = participant_current_question_id(participant)
-    if question_id is None:
+    """What the participant answers next, or None when every question and check is answered."""
+    state = participant_sequence(participant)
+    current = sequence_current(**state)
+    if current is None:
         return None
-    question = Question.objects.get(pk=question_id)
-    return NextQuestion(
-        question=question,
-        explanation=Explanation.objects.filter(
-            question=question, condition_id=participant.condition_id
-        ).first(),
-        position=participant.question_order.index(question_id) + 1,
-        total=len(participant.question_order),
-        options=question_options(question, seed=participant.seed),
+    return item_question(
+        item=current,
+        study=participant.study,
+        condition_id=participant.condition_id,
+        seed=participant.seed,
+        following=sequence_following(current=current, **state),
     )
 
 
-def question_option_ids(question: Question) -> set[str]:
-    return {*question.options, CANT_TELL}
+def participant_practice_question(participant: Participant) -> NextQuestion | None:
+    """The practice question the participant answers next, or None when they are all answered."""
+    practice = list(participant.study.extra_questions.filter(role=ExtraQuestion.Role.PRACTICE))
+    return practice_question(
+        study=participant.study,
+        practice=practice,
+        answered=set(participant.extra_answers.values_list("question_id", flat=True)),
+        condition_id=participant.condition_id,
+        seed=participant.seed,
+    )
 
 
-def question_option_order(question: Question, *, seed: int) -> list[str]:
-    """The class options shuffled per participant and question (stable on reload), then "can't tell"."""
-    classes = list(question.options)
-    random.Random(f"{seed}:{question.pk}").shuffle(classes)
-    return [*classes, CANT_TELL]
+def participant_completion_code(participant: Participant) -> str:
+    """The code the participant is shown on completion: their own, when the study gives unique codes."""
+    if participant.study.unique_completion_codes and participant.completion_code:
+        return participant.completion_code
+    return participant.study.completion_code
 
 
-def question_options(question: Question, *, seed: int) -> list[Option]:
-    return [
-        Option(option, CANT_TELL_LABEL if option == CANT_TELL else option)
-        for option in question_option_order(question, seed=seed)
-    ]
+def participant_comprehension(participant: Participant) -> Comprehension:
+    """The comprehension questions the participant has still to answer right."""
+    attempts = list(participant.comprehension_answers.values_list("number", "correct"))
+    right = {number for number, correct in attempts if correct}
+    wrong = sum(1 for _, correct in attempts if not correct)
+    return comprehension_state(condition=participant.condition, right=right, wrong=wrong)
+
+
+def participant_practice_feedback(participant: Participant) -> PracticeFeedback | None:
+    """What the participant's latest practice answer shows them: the model's prediction beside theirs."""
+    latest = (
+        participant.extra_answers.filter(question__role=ExtraQuestion.Role.PRACTICE)
+        .select_related("question")
+        .order_by("-answered_at", "-id")
+        .first()
+    )
+    if latest is None:
+        return None
+    return practice_feedback(
+        question=latest.question,
+        option=latest.option,
+        condition_id=participant.condition_id,
+        study=participant.study,
+        more=participant_practice_pending(participant).exists(),
+    )
 
 
 def condition_fill(*, study: Study, now: datetime | None = None) -> dict[int, int]:
-    """Per condition id: completed participants plus in-progress ones seen within the timeout."""
-    counts = study_condition_counts(study=study, now=now or timezone.now())
+    """Per condition id: completed participants plus in-progress ones seen within the timeout.
+
+    A pilot fills conditions with pilot participants; an open study with real ones only.
+    """
+    pilot = study.status == Study.Status.PILOT
+    counts = study_condition_counts(study=study, now=now or timezone.now(), pilot=pilot)
     ids = dict(study.conditions.values_list("key", "id"))
     return {ids[key]: row["completed"] + row["in_progress"] for key, row in counts.items()}

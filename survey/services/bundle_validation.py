@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,6 +22,13 @@ from survey.models import (
     Study,
 )
 from survey.selectors.studies import study_by_slug, study_has_participants
+from survey.services.bundle_screening import (
+    attention_read,
+    class_names_read,
+    comprehension_read,
+    duplicates,
+    entry_name,
+)
 from survey.services.bundle_spec import (
     BUNDLE_FILE,
     CONDITION_FIELDS,
@@ -127,6 +133,30 @@ class _Reader:
             self.fail(f"{where}: {value} {problem}")
         return path
 
+    def explanations(self, obj: dict, where: str, *, condition_keys: list[str]) -> dict[str, Path]:
+        """An entry's {condition key: image}, one for every condition and none for another."""
+        raw = obj.get("explanations", {})
+        if not isinstance(raw, dict):
+            self.fail(f"{where}: 'explanations' must map condition keys to image paths")
+            return {}
+        if not condition_keys:  # the conditions are broken, and reported: matching them would add noise
+            condition_keys = list(raw)
+        for key in condition_keys:
+            if key not in raw:
+                self.fail(f"{where} has no explanation for condition {key}")
+        for key in raw:
+            if key not in condition_keys:
+                self.fail(f"{where}: explanation for unknown condition {key!r}")
+        present = [key for key in condition_keys if key in raw]
+        return {key: self.image(raw[key], f"{where}, explanation {key}") for key in present}
+
+    def whole_number(self, obj: dict, name: str, where: str, *, minimum: int) -> int | None:
+        value = obj.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < minimum):
+            self.fail(f"{where}: {name} must be a whole number of at least {minimum}, got {value!r}")
+            return None
+        return value
+
 
 def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
     """Check everything in the bundle; raise BundleError listing every problem, or return its spec."""
@@ -140,6 +170,14 @@ def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
     conditions = _conditions_read(reader, top.get("conditions"))
     keys = [condition.key for condition in conditions]
     questions = _questions_read(reader, top.get("questions"), classes=classes, condition_keys=keys)
+    practice = _questions_read(
+        reader, top.get("practice"), classes=classes, condition_keys=keys, kind="practice question"
+    )
+    attention = attention_read(
+        reader, top.get("attention"), classes=classes, condition_keys=keys, n_questions=len(questions)
+    )
+    for key in duplicates([*(q.key for q in practice), *(c.key for c in attention)]):
+        reader.fail(f"practice question or attention check key {key!r} is used more than once")
     spec = BundleSpec(
         directory=directory,
         slug=slug,
@@ -154,6 +192,12 @@ def bundle_validate(*, directory: Path, replace: bool = False) -> BundleSpec:
         questions=tuple(questions),
         selection=_selection_read(reader, top),
         saliency=reader.text(top, "saliency", BUNDLE_FILE, required=False, max_length=20),
+        unique_completion_codes=bool(reader.boolean(top, "unique_completion_codes", BUNDLE_FILE)),
+        expected_minutes=reader.whole_number(top, "expected_minutes", BUNDLE_FILE, minimum=1),
+        class_names=class_names_read(reader, top, classes=classes),
+        practice=tuple(practice),
+        attention=tuple(attention),
+        attention_allowance=reader.whole_number(top, "attention_allowance", BUNDLE_FILE, minimum=0) or 0,
     )
     _counts_check(reader, top, questions)
     if reader.problems:
@@ -210,7 +254,7 @@ def _classes_read(reader: _Reader, top: dict) -> list[str]:
     classes = reader.strings(top, "classes", BUNDLE_FILE) or []
     if "classes" in top and not classes:
         reader.fail(f"{BUNDLE_FILE}: 'classes' must list at least one class")
-    for name in _duplicates(classes):
+    for name in duplicates(classes):
         reader.fail(f"{BUNDLE_FILE}: class {name!r} is listed more than once")
     for name in classes:
         if not name.strip() or len(name) > 100 or name in {CANT_TELL, CANT_TELL_LABEL}:
@@ -274,13 +318,13 @@ def _conditions_read(reader: _Reader, raw: object) -> list[ConditionSpec]:
             reader.fail(f"{BUNDLE_FILE}: 'conditions' must be a list of at least one condition")
         return []
     specs = [spec for index, item in enumerate(raw, 1) if (spec := _condition_read(reader, item, index))]
-    for key in _duplicates(spec.key for spec in specs):
+    for key in duplicates(spec.key for spec in specs):
         reader.fail(f"condition key {key!r} is used more than once")
     return specs
 
 
 def _condition_read(reader: _Reader, item: object, index: int) -> ConditionSpec | None:
-    where = _entry_name("condition", item, index)
+    where = entry_name("condition", item, index)
     obj = reader.fields(item, where, CONDITION_FIELDS)
     if obj is None:
         return None
@@ -296,6 +340,7 @@ def _condition_read(reader: _Reader, item: object, index: int) -> ConditionSpec 
         name=reader.text(obj, "name", where),
         intro=reader.text(obj, "intro", where, required=False, max_length=None),
         examples=tuple(_example_read(reader, e, f"{where}, example {n}") for n, e in enumerate(examples, 1)),
+        comprehension=comprehension_read(reader, obj, where),
     )
 
 
@@ -310,26 +355,33 @@ def _example_read(reader: _Reader, item: object, where: str) -> ExampleSpec:
 
 
 def _questions_read(
-    reader: _Reader, raw: object, *, classes: list[str], condition_keys: list[str]
+    reader: _Reader, raw: object, *, classes: list[str], condition_keys: list[str], kind: str = "question"
 ) -> list[QuestionSpec]:
-    if not isinstance(raw, list) or not raw:
+    """The study's questions, or (``kind`` "practice question") its practice questions, which are optional."""
+    field = "questions" if kind == "question" else "practice"
+    if not isinstance(raw, list) or (not raw and kind == "question"):
         if raw is not None:
-            reader.fail(f"{BUNDLE_FILE}: 'questions' must be a list of at least one question")
+            reader.fail(f"{BUNDLE_FILE}: {field!r} must be a list of at least one question")
         return []
     specs = [
         spec
         for index, item in enumerate(raw, 1)
-        if (spec := _question_read(reader, item, index, classes=classes, condition_keys=condition_keys))
+        if (
+            spec := _question_read(
+                reader, item, index, classes=classes, condition_keys=condition_keys, kind=kind
+            )
+        )
     ]
-    for key in _duplicates(spec.key for spec in specs):
-        reader.fail(f"question key {key!r} is used more than once")
+    if kind == "question":
+        for key in duplicates(spec.key for spec in specs):
+            reader.fail(f"question key {key!r} is used more than once")
     return specs
 
 
 def _question_read(
-    reader: _Reader, item: object, index: int, *, classes: list[str], condition_keys: list[str]
+    reader: _Reader, item: object, index: int, *, classes: list[str], condition_keys: list[str], kind: str
 ) -> QuestionSpec | None:
-    where = _entry_name("question", item, index)
+    where = entry_name(kind, item, index)
     obj = reader.fields(item, where, QUESTION_FIELDS)
     if obj is None:
         return None
@@ -364,7 +416,7 @@ def _question_read(
         prediction=prediction,
         model_correct=bool(model_correct),
         options=tuple(options or ()),
-        explanations=_explanations_read(reader, obj, where, condition_keys=condition_keys),
+        explanations=reader.explanations(obj, where, condition_keys=condition_keys),
         prediction_set=tuple(prediction_set or ()),
         posteriors=dict(posteriors or {}),
     )
@@ -377,34 +429,6 @@ def _audit_read(reader: _Reader, obj: dict, where: str) -> tuple[list[str] | Non
         reader.fail(f"{where}: 'posteriors' must map class names to numbers")
         posteriors = None
     return prediction_set, posteriors
-
-
-def _explanations_read(
-    reader: _Reader, obj: dict, where: str, *, condition_keys: list[str]
-) -> dict[str, Path]:
-    raw = obj.get("explanations", {})
-    if not isinstance(raw, dict):
-        reader.fail(f"{where}: 'explanations' must map condition keys to image paths")
-        return {}
-    if not condition_keys:  # the conditions are broken, and reported: matching them would only add noise
-        condition_keys = list(raw)
-    for key in condition_keys:
-        if key not in raw:
-            reader.fail(f"{where} has no explanation for condition {key}")
-    for key in raw:
-        if key not in condition_keys:
-            reader.fail(f"{where}: explanation for unknown condition {key!r}")
-    present = [key for key in condition_keys if key in raw]
-    return {key: reader.image(raw[key], f"{where}, explanation {key}") for key in present}
-
-
-def _entry_name(kind: str, item: object, index: int) -> str:
-    key = item.get("key") if isinstance(item, dict) else None
-    return f"{kind} {key}" if isinstance(key, str) and key else f"{kind} #{index}"
-
-
-def _duplicates(values: Iterable[str]) -> list[str]:
-    return sorted(value for value, count in Counter(values).items() if count > 1)
 
 
 def _json_type(value: object) -> str:

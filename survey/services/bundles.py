@@ -17,18 +17,25 @@ from pathlib import Path
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.fields.files import FieldFile
+from PIL import Image
 
+from survey.constants import CANT_TELL, CANT_TELL_LABEL
 from survey.models import (
     Condition,
     ConditionExample,
     Explanation,
+    ExtraExplanation,
+    ExtraQuestion,
     Question,
     Study,
 )
 from survey.selectors.studies import study_has_participants
 from survey.services.bundle_spec import (
+    AttentionSpec,
     BundleSpec,
+    ComprehensionSpec,
     ConditionSpec,
     ExampleSpec,
     QuestionSpec,
@@ -91,10 +98,13 @@ def _files_delete(files: Iterable[FieldFile]) -> None:
 def _study_files(*, study: Study) -> list[FieldFile]:
     examples = ConditionExample.objects.filter(condition__study=study)
     explanations = Explanation.objects.filter(question__study=study)
+    extra_explanations = ExtraExplanation.objects.filter(question__study=study)
     return [
         *(row.image for row in study.questions.all()),
         *(row.image for row in explanations),
         *(row.image for row in examples),
+        *(row.image for row in study.extra_questions.all()),
+        *(row.image for row in extra_explanations),
     ]
 
 
@@ -110,6 +120,10 @@ def _study_create(*, spec: BundleSpec, stored: list[FieldFile]) -> Study:
         abandon_after_minutes=spec.abandon_after_minutes,
         selection=dict(spec.selection),
         saliency=spec.saliency,
+        unique_completion_codes=spec.unique_completion_codes,
+        expected_minutes=spec.expected_minutes,
+        class_names=dict(spec.class_names),
+        attention_allowance=spec.attention_allowance,
     )
     conditions = {
         condition.key: _condition_create(study=study, spec=condition, order=order, stored=stored)
@@ -117,6 +131,10 @@ def _study_create(*, spec: BundleSpec, stored: list[FieldFile]) -> Study:
     }
     for order, question in enumerate(spec.questions):
         _question_create(study=study, spec=question, order=order, conditions=conditions, stored=stored)
+    for order, question in enumerate(spec.practice):
+        _practice_create(study=study, spec=question, order=order, conditions=conditions, stored=stored)
+    for order, check in enumerate(spec.attention):
+        _attention_create(study=study, spec=check, order=order, conditions=conditions, stored=stored)
     return study
 
 
@@ -125,12 +143,16 @@ def _completion_code_new() -> str:
 
 
 def _condition_create(*, study: Study, spec: ConditionSpec, order: int, stored: list[FieldFile]) -> Condition:
+    comprehension = [
+        {"prompt": item.prompt, "choices": list(item.choices), "answer": item.answer}
+        for item in spec.comprehension
+    ]
     condition = Condition.objects.create(
-        study=study, key=spec.key, name=spec.name, intro=spec.intro, order=order
+        study=study, key=spec.key, name=spec.name, intro=spec.intro, comprehension=comprehension, order=order
     )
     for number, example in enumerate(spec.examples):
         row = ConditionExample(condition=condition, caption=example.caption, order=number)
-        _image_store(row.image, source=example.image, stored=stored)
+        _image_store(row, source=example.image, stored=stored)
         row.save()
     return condition
 
@@ -149,21 +171,92 @@ def _question_create(
         posteriors=dict(spec.posteriors),
         order=order,
     )
-    _image_store(question.image, source=spec.image, stored=stored)
+    _image_store(question, source=spec.image, stored=stored)
     question.save()
     for key, source in spec.explanations.items():
         explanation = Explanation(question=question, condition=conditions[key])
-        _image_store(explanation.image, source=source, stored=stored)
+        _image_store(explanation, source=source, stored=stored)
         explanation.save()
 
 
-def _image_store(field_file: FieldFile, *, source: Path, stored: list[FieldFile]) -> None:
+def _practice_create(
+    *, study: Study, spec: QuestionSpec, order: int, conditions: dict[str, Condition], stored: list[FieldFile]
+) -> None:
+    question = ExtraQuestion(
+        study=study,
+        role=ExtraQuestion.Role.PRACTICE,
+        key=spec.key,
+        labels=list(spec.labels),
+        prediction=spec.prediction,
+        options=list(spec.options),
+        answer=spec.prediction,
+        order=order,
+    )
+    _extra_store(
+        question, explanations=spec.explanations, source=spec.image, conditions=conditions, stored=stored
+    )
+
+
+def _attention_create(
+    *,
+    study: Study,
+    spec: AttentionSpec,
+    order: int,
+    conditions: dict[str, Condition],
+    stored: list[FieldFile],
+) -> None:
+    check = ExtraQuestion(
+        study=study,
+        role=ExtraQuestion.Role.ATTENTION,
+        kind=spec.kind,
+        key=spec.key,
+        labels=list(spec.labels),
+        prediction=spec.prediction,
+        options=list(spec.options),
+        answer=spec.answer,
+        instruction=spec.instruction or _instruction(study=study, kind=spec.kind, answer=spec.answer),
+        position=spec.position,
+        order=order,
+    )
+    _extra_store(
+        check, explanations=spec.explanations, source=spec.image, conditions=conditions, stored=stored
+    )
+
+
+def _instruction(*, study: Study, kind: str, answer: str) -> str:
+    if kind != ExtraQuestion.Kind.INSTRUCTED:
+        return ""
+    label = CANT_TELL_LABEL if answer == CANT_TELL else study.class_label(answer)
+    return f"For this question, please choose \u201c{label}\u201d."
+
+
+def _extra_store(
+    question: ExtraQuestion,
+    *,
+    explanations: dict[str, Path],
+    source: Path,
+    conditions: dict[str, Condition],
+    stored: list[FieldFile],
+) -> None:
+    _image_store(question, source=source, stored=stored)
+    question.save()
+    for key, path in explanations.items():
+        explanation = ExtraExplanation(question=question, condition=conditions[key])
+        _image_store(explanation, source=path, stored=stored)
+        explanation.save()
+
+
+def _image_store(row: Model, *, source: Path, stored: list[FieldFile]) -> None:
+    """Copy ``source`` into media storage as ``row``'s image, and record its size (the pages scale by it)."""
     # The content hash in the name keeps a name from ever meaning two images: media is served immutable.
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", source.stem)[:40]
     with source.open("rb") as handle:
-        field_file.save(f"{stem}-{digest}{source.suffix.lower()}", File(handle), save=False)
-    stored.append(field_file)
+        row.image.save(f"{stem}-{digest}{source.suffix.lower()}", File(handle), save=False)
+    stored.append(row.image)
+    if hasattr(row, "image_width"):
+        with Image.open(source) as image:
+            row.image_width, row.image_height = image.size
 
 
 # Exporting
@@ -190,6 +283,9 @@ def _study_spec(*, study: Study, root: Path) -> BundleSpec:
     """The study as a bundle spec, with copies of its images under ``root``."""
     conditions = list(study.conditions.prefetch_related("examples"))
     questions = list(study.questions.prefetch_related("explanations__condition"))
+    extras = list(study.extra_questions.prefetch_related("explanations__condition"))
+    practice = [q for q in extras if q.role == ExtraQuestion.Role.PRACTICE]
+    attention = [q for q in extras if q.role == ExtraQuestion.Role.ATTENTION]
     return BundleSpec(
         directory=root,
         slug=study.slug,
@@ -202,8 +298,14 @@ def _study_spec(*, study: Study, root: Path) -> BundleSpec:
         abandon_after_minutes=study.abandon_after_minutes,
         selection=study.selection,
         saliency=study.saliency,
+        unique_completion_codes=study.unique_completion_codes,
+        expected_minutes=study.expected_minutes,
+        class_names=dict(study.class_names),
+        attention_allowance=study.attention_allowance,
         conditions=tuple(_condition_spec(condition=c, root=root) for c in conditions),
         questions=tuple(_question_spec(question=q, number=n, root=root) for n, q in enumerate(questions)),
+        practice=tuple(_practice_spec(question=q, number=n, root=root) for n, q in enumerate(practice)),
+        attention=tuple(_attention_spec(check=q, number=n, root=root) for n, q in enumerate(attention)),
     )
 
 
@@ -215,7 +317,17 @@ def _condition_spec(*, condition: Condition, root: Path) -> ConditionSpec:
         )
         for number, example in enumerate(condition.examples.all(), 1)
     )
-    return ConditionSpec(key=condition.key, name=condition.name, intro=condition.intro, examples=examples)
+    comprehension = tuple(
+        ComprehensionSpec(item["prompt"], tuple(item["choices"]), item["answer"])
+        for item in condition.comprehension
+    )
+    return ConditionSpec(
+        key=condition.key,
+        name=condition.name,
+        intro=condition.intro,
+        examples=examples,
+        comprehension=comprehension,
+    )
 
 
 def _question_spec(*, question: Question, number: int, root: Path) -> QuestionSpec:
@@ -234,6 +346,43 @@ def _question_spec(*, question: Question, number: int, root: Path) -> QuestionSp
         explanations=dict(sorted(explanations.items())),
         prediction_set=tuple(question.prediction_set),
         posteriors=dict(question.posteriors),
+    )
+
+
+def _extra_images(question: ExtraQuestion, *, stem: str, root: Path) -> tuple[Path, dict[str, Path]]:
+    explanations = {
+        e.condition.key: _image_copy(e.image, root=root, stem=f"explanations/{stem}_{e.condition.key}")
+        for e in question.explanations.all()
+    }
+    return _image_copy(question.image, root=root, stem=f"images/{stem}"), dict(sorted(explanations.items()))
+
+
+def _practice_spec(*, question: ExtraQuestion, number: int, root: Path) -> QuestionSpec:
+    image, explanations = _extra_images(question, stem=f"practice_{number:02d}", root=root)
+    return QuestionSpec(
+        key=question.key,
+        image=image,
+        labels=tuple(question.labels),
+        prediction=question.prediction,
+        model_correct=question.model_correct,
+        options=tuple(question.options),
+        explanations=explanations,
+    )
+
+
+def _attention_spec(*, check: ExtraQuestion, number: int, root: Path) -> AttentionSpec:
+    image, explanations = _extra_images(check, stem=f"attention_{number:02d}", root=root)
+    return AttentionSpec(
+        key=check.key,
+        kind=check.kind,
+        image=image,
+        options=tuple(check.options),
+        answer=check.answer,
+        explanations=explanations,
+        instruction=check.instruction,
+        position=check.position,
+        labels=tuple(check.labels),
+        prediction=check.prediction,
     )
 
 

@@ -18,14 +18,25 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.errors import ApplicationError
-from survey.models import Answer, Condition, Explanation, Participant, Question, Study
+from survey.models import (
+    Answer,
+    Condition,
+    Explanation,
+    ExtraAnswer,
+    ExtraExplanation,
+    ExtraQuestion,
+    Participant,
+    Question,
+    Study,
+)
 from survey.selectors.participants import (
     condition_fill,
-    participant_current_question_id,
     participant_is_stale,
+    participant_sequence,
     question_option_ids,
     question_option_order,
 )
+from survey.selectors.sequence import Item, Role, attention_slots_plan, sequence_current, sequence_following
 from survey.selectors.studies import study_abandon_cutoff
 
 
@@ -65,6 +76,10 @@ class AnswerConflict(SurveyError):
 # Limits on what participants send: Prolific's ids are short, and ids are signed 64-bit integers.
 EXTERNAL_ID_MAX = 200
 ID_MAX = 2**63 - 1
+CLIENT_MS_MAX = 24 * 3600 * 1000  # a browser's response time beyond a day is no measurement
+# Unique completion codes: no 0/O or 1/I/L, so a code read off the screen is typed right.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,7 @@ class ExternalIdHashes:
 @dataclass(frozen=True)
 class AnswerResult:
     created: bool  # False when the very same answer was already stored (a double submit)
-    answer: Answer
+    answer: Answer | ExtraAnswer  # an ExtraAnswer for an attention check
 
 
 def external_id_hash(*, study: Study, value: str) -> str:
@@ -113,35 +128,44 @@ def external_id_hashes(
 def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None) -> Participant:
     """Assign a condition by the study's policy and create the participant, in one transaction.
 
-    Raises StudyNotOpen unless the study is open and still ready (see _require_ready).
+    Raises StudyNotOpen unless the study is open (or piloting) and still ready (see _require_ready).
+    A participant who starts during the pilot is marked as the pilot's.
     """
     id_hashes = id_hashes or ExternalIdHashes()
-    counter = _study_counter_next(study=study)
+    counter, status = _study_counter_next(study=study)
+    study.status = status  # as locked: the policy below fills a pilot with pilot participants
     conditions = list(study.conditions.all())
     question_ids = list(study.questions.values_list("id", flat=True))
     _require_ready(study=study, conditions=conditions, question_ids=question_ids)
     condition = _condition_choose(study=study, conditions=conditions, counter=counter)
     seed = secrets.randbits(63)
     random.Random(seed).shuffle(question_ids)
+    extras = list(study.extra_questions.values_list("id", "role", "position"))
+    checks = [(pk, position) for pk, role, position in extras if role == ExtraQuestion.Role.ATTENTION]
+    practice = any(role == ExtraQuestion.Role.PRACTICE for _, role, _ in extras)
     return Participant.objects.create(
         study=study,
         condition=condition,
         seed=seed,
         question_order=question_ids,
+        attention_slots=attention_slots_plan(checks=checks, n_questions=len(question_ids), seed=seed),
+        practice_done_at=None if practice else timezone.now(),  # nothing to practise: past it from the start
+        is_pilot=status == Study.Status.PILOT,
         prolific_pid_hash=id_hashes.prolific_pid,
         study_id_hash=id_hashes.study_id,
         session_id_hash=id_hashes.session_id,
     )
 
 
-def _study_counter_next(*, study: Study) -> int:
-    # The UPDATE is the lock (see the module docstring); it also checks, atomically, that the study is open.
-    updated = Study.objects.filter(pk=study.pk, status=Study.Status.OPEN).update(
+def _study_counter_next(*, study: Study) -> tuple[int, str]:
+    # The UPDATE is the lock (see the module docstring); it also checks, atomically, that the study takes
+    # participants (open, or piloting).
+    updated = Study.objects.filter(pk=study.pk, status__in=[Study.Status.OPEN, Study.Status.PILOT]).update(
         assignment_counter=F("assignment_counter") + 1
     )
     if not updated:
         raise StudyNotOpen(_not_open_message(study=study))
-    return Study.objects.values_list("assignment_counter", flat=True).get(pk=study.pk)
+    return Study.objects.values_list("assignment_counter", "status").get(pk=study.pk)
 
 
 def _not_open_message(*, study: Study) -> str:
@@ -159,8 +183,16 @@ def _require_ready(*, study: Study, conditions: list[Condition], question_ids: l
     if not question_ids:
         raise StudyNotOpen("This study has no questions yet.")
     explained = Explanation.objects.filter(question__study=study, condition__study=study).count()
-    completion = Study.objects.filter(pk=study.pk).values_list("completion_code", "completion_redirect_url")
-    if explained != len(conditions) * len(question_ids) or not any(completion.get()):
+    extras = ExtraQuestion.objects.filter(study=study).count()
+    extras_explained = ExtraExplanation.objects.filter(question__study=study, condition__study=study).count()
+    completion = Study.objects.filter(pk=study.pk).values_list(
+        "completion_code", "completion_redirect_url", "unique_completion_codes"
+    )
+    if (
+        explained != len(conditions) * len(question_ids)
+        or extras_explained != len(conditions) * extras
+        or not any(completion.get())
+    ):
         raise StudyNotOpen("This study is not ready to take part in yet. Please come back later.")
 
 
@@ -198,7 +230,7 @@ def _participant_abandon_if_stale(*, participant: Participant, now: datetime) ->
 def participant_intro_seen(*, participant: Participant, now: datetime | None = None) -> None:
     """Record that the condition's introduction was read (the first time only)."""
     now = now or timezone.now()
-    _require_active(participant=participant, now=now)
+    participant_require_active(participant=participant, now=now)
     Participant.objects.filter(pk=participant.pk, intro_seen_at__isnull=True).update(intro_seen_at=now)
     participant.refresh_from_db(fields=["intro_seen_at"])
 
@@ -245,38 +277,81 @@ def participants_mark_abandoned(*, now: datetime | None = None) -> int:
 
 @transaction.atomic
 def answer_submit(
-    *, participant: Participant, question_id: int, option: str, now: datetime | None = None
+    *,
+    participant: Participant,
+    question_id: int,
+    option: str,
+    role: Role = Role.QUESTION,
+    client_response_ms: int | None = None,
+    now: datetime | None = None,
 ) -> AnswerResult:
-    """Store the answer to the participant's current question; the same answer twice is stored once."""
+    """Store the answer to the participant's current question or attention check; the same answer twice
+    is stored once.
+
+    ``client_response_ms`` is the browser's own measure (from both images shown to the click). It is kept
+    beside the server's only when plausible: positive and below the server's, which also counts the network.
+    """
     now = now or timezone.now()
-    locked = _participant_lock(pk=participant.pk)
-    existing = Answer.objects.filter(participant=locked, question_id=question_id).first()
+    locked = participant_lock(pk=participant.pk)
+    existing = _answer_existing(participant=locked, role=role, question_id=question_id)
     if existing is not None and existing.option == option:
         return AnswerResult(created=False, answer=existing)
-    _require_active(participant=locked, now=now)
+    participant_require_active(participant=locked, now=now)
     if existing is not None:
         raise AnswerConflict(
             f"Question {existing.position} was already answered with another option; "
             "answers cannot be changed."
         )
-    question = _current_question(participant=locked, question_id=question_id)
+    sequence = participant_sequence(locked)
+    item = _current_item(sequence=sequence, role=role, question_id=question_id)
+    model = ExtraQuestion if role == Role.ATTENTION else Question
+    question = model.objects.get(pk=item.id)
     if option not in question_option_ids(question):
         raise InvalidOption(f"{option!r} is not one of the options of question {question_id}.")
-    answer = _answer_create(participant=locked, question=question, option=option, now=now)
+    timing = answer_timing(participant=locked, now=now, client_ms=client_response_ms)
+    if role == Role.ATTENTION:
+        answer = _check_answer_create(participant=locked, check=question, option=option, item=item, **timing)
+    else:
+        answer = _answer_create(participant=locked, question=question, option=option, **timing)
     if answer is None:  # lost a race we should not have been able to lose; the stored answer decides
-        return _answer_reread(participant=locked, question_id=question_id, option=option)
-    _participant_advance(participant=locked, now=now)
+        return _answer_reread(participant=locked, role=role, question_id=question_id, option=option)
+    done = sequence_following(current=item, **sequence) is None  # the state read above, this answer given
+    _participant_advance(participant=locked, now=now, done=done)
     participant.refresh_from_db()
     return AnswerResult(created=True, answer=answer)
 
 
-def _participant_lock(*, pk: int) -> Participant:
+def _answer_existing(
+    *, participant: Participant, role: Role, question_id: int
+) -> Answer | ExtraAnswer | None:
+    if role == Role.ATTENTION:
+        return ExtraAnswer.objects.filter(
+            participant=participant, question_id=question_id, question__role=ExtraQuestion.Role.ATTENTION
+        ).first()
+    return Answer.objects.filter(participant=participant, question_id=question_id).first()
+
+
+def answer_timing(*, participant: Participant, now: datetime, client_ms: int | None) -> dict:
+    # A question never shown (an API client that answered without asking for it) has no start time:
+    # a response time of 0 marks it as unknown rather than inventing one.
+    shown_at = participant.current_shown_at or now
+    server_ms = max(0, int((now - shown_at).total_seconds() * 1000))
+    plausible = client_ms is not None and 0 < client_ms <= min(server_ms, CLIENT_MS_MAX)
+    return {
+        "shown_at": shown_at,
+        "answered_at": now,
+        "response_ms": server_ms,
+        "client_response_ms": client_ms if plausible else None,
+    }
+
+
+def participant_lock(*, pk: int) -> Participant:
     # A write before any read (module docstring); of=("self",) keeps the study row unlocked.
     Participant.objects.filter(pk=pk).update(seed=F("seed"))
     return Participant.objects.select_for_update(of=("self",)).select_related("study").get(pk=pk)
 
 
-def _require_active(*, participant: Participant, now: datetime) -> None:
+def participant_require_active(*, participant: Participant, now: datetime) -> None:
     if participant.status == Participant.Status.COMPLETED:
         raise ParticipantFinished("You have already completed this study.")
     if participant.status == Participant.Status.ABANDONED or participant_is_stale(participant, now=now):
@@ -286,25 +361,21 @@ def _require_active(*, participant: Participant, now: datetime) -> None:
         )
 
 
-def _current_question(*, participant: Participant, question_id: int) -> Question:
-    current_id = participant_current_question_id(participant)
-    if current_id is None:
+def _current_item(*, sequence: dict, role: Role, question_id: int) -> Item:
+    current = sequence_current(**sequence)
+    if current is None:
         raise ParticipantFinished("You have already answered every question.")
-    if question_id != current_id:
-        position = participant.question_order.index(current_id) + 1
+    if (role, question_id) != (current.role, current.id):
         raise WrongQuestion(
             f"Question {question_id} is not your current question; "
-            f"question {position} of {len(participant.question_order)} is."
+            f"question {current.position} of {current.total} is."
         )
-    return Question.objects.get(pk=current_id)
+    return current
 
 
 def _answer_create(
-    *, participant: Participant, question: Question, option: str, now: datetime
+    *, participant: Participant, question: Question, option: str, **timing: object
 ) -> Answer | None:
-    # A question never shown (an API client that answered without asking for it) has no start time:
-    # a response time of 0 marks it as unknown rather than inventing one.
-    shown_at = participant.current_shown_at or now
     try:
         with transaction.atomic():
             return Answer.objects.create(
@@ -313,26 +384,65 @@ def _answer_create(
                 option=option,
                 position=participant.question_order.index(question.pk) + 1,
                 option_order=question_option_order(question, seed=participant.seed),
-                shown_at=shown_at,
-                answered_at=now,
-                response_ms=max(0, int((now - shown_at).total_seconds() * 1000)),
+                **timing,
             )
     except IntegrityError:
         return None
 
 
-def _answer_reread(*, participant: Participant, question_id: int, option: str) -> AnswerResult:
-    existing = Answer.objects.get(participant=participant, question_id=question_id)
-    if existing.option != option:
+def _check_answer_create(
+    *, participant: Participant, check: ExtraQuestion, option: str, item: Item, **timing: object
+) -> ExtraAnswer | None:
+    """Store an attention check's answer; a failure counts, and marks the participant once past the
+    study's allowance."""
+    correct = option == check.answer
+    try:
+        with transaction.atomic():
+            answer = ExtraAnswer.objects.create(
+                participant=participant,
+                question=check,
+                option=option,
+                correct=correct,
+                position=item.position,
+                option_order=question_option_order(check, seed=participant.seed),
+                **timing,
+            )
+    except IntegrityError:
+        return None
+    if not correct:
+        failures = participant.attention_failures + 1  # the row is locked: no lost update
+        Participant.objects.filter(pk=participant.pk).update(
+            attention_failures=failures, attention_failed=failures > participant.study.attention_allowance
+        )
+    return answer
+
+
+def _answer_reread(*, participant: Participant, role: Role, question_id: int, option: str) -> AnswerResult:
+    existing = _answer_existing(participant=participant, role=role, question_id=question_id)
+    if existing is None or existing.option != option:
         raise AnswerConflict("This question was already answered with another option.")
     return AnswerResult(created=False, answer=existing)
 
 
-def _participant_advance(*, participant: Participant, now: datetime) -> None:
-    done = participant_current_question_id(participant) is None
+def _participant_advance(*, participant: Participant, now: datetime, done: bool) -> None:
     Participant.objects.filter(pk=participant.pk).update(
         current_shown_at=None,
         last_seen_at=now,
         status=Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
         completed_at=now if done else None,
     )
+    if done and participant.study.unique_completion_codes:
+        _completion_code_give(participant=participant)
+
+
+def _completion_code_give(*, participant: Participant) -> None:
+    # A clash is about one in 10^15 per pair of codes; the unique constraint still has the last word.
+    for _ in range(5):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        try:
+            with transaction.atomic():
+                Participant.objects.filter(pk=participant.pk, completion_code="").update(completion_code=code)
+            return
+        except IntegrityError:
+            continue
+    raise IntegrityError("no unique completion code found in five tries")

@@ -22,6 +22,8 @@ SELECTION_COUNT_FIELDS = (
     "not_eligible_no_labels",
     "not_eligible_difficult_in_prediction",
     "left_out_empty_mask",
+    "picked_practice",
+    "picked_attention",
     "picked_correct",
     "picked_incorrect",
 )
@@ -37,6 +39,8 @@ SELECTION_COUNT_LABELS = (
     ("not_eligible_no_labels", "not eligible: no true label"),
     ("not_eligible_difficult_in_prediction", "not eligible: P names a difficult-only class"),
     ("left_out_empty_mask", "left out: empty Grad-CAM mask"),
+    ("picked_practice", "picked for practice"),
+    ("picked_attention", "picked for attention checks"),
     ("picked_correct", "picked, the model is right"),
     ("picked_incorrect", "picked, the model is wrong"),
 )

@@ -10,7 +10,9 @@ import pytest
 from demo.drawn import demo_bundle_write
 from explainers.methods import METHODS
 from survey import rules
+from survey.models import CANT_TELL, ExtraQuestion
 from survey.services.bundles import study_import_bundle
+from survey.services.studies import study_readiness_problems
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +38,19 @@ def test_the_drawn_demo_names_and_introduces_its_conditions_as_the_methods_do(tm
             METHODS[condition.key].name,
             METHODS[condition.key].introduction,
         )
+
+
+def test_the_drawn_demo_screens_and_trains_its_participants(tmp_path: Path) -> None:
+    study = study_import_bundle(directory=demo_bundle_write(directory=tmp_path), open_study=True)
+
+    for condition in study.conditions.all():
+        assert [item["prompt"] for item in condition.comprehension] == [
+            c.prompt for c in METHODS[condition.key].comprehension
+        ]
+    practice = study.extra_questions.filter(role=ExtraQuestion.Role.PRACTICE)
+    assert sorted(q.model_correct for q in practice) == [False, True]
+    checks = {check.kind: check for check in study.extra_questions.filter(role=ExtraQuestion.Role.ATTENTION)}
+    assert checks["instructed"].answer == CANT_TELL and checks["instructed"].instruction
+    assert checks["image"].answer == checks["image"].labels[0] == checks["image"].prediction
+    assert study.class_label("diningtable") == "dining table" and study.expected_minutes
+    assert study_readiness_problems(study=study) == []

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from explainers.methods import DEFAULT_METHODS, METHODS, method_get, methods_parse
+from explainers.methods import DEFAULT_METHODS, METHODS, TASK_CHECK, method_get, methods_parse
 from explainers.nn.perception import Explanation
+from survey.services.studies import comprehension_problems
 
 MASK = torch.tensor([[[0.0, 1.0], [0.5, 0.25]]])  # (1, 2, 2)
 IMAGES = torch.full((1, 3, 2, 2), 0.4)  # x
@@ -89,3 +90,13 @@ def test_the_gradcam_heatmap_blends_the_jet_colours_of_the_mask_over_the_input()
     torch.testing.assert_close(image[0, :, 0, 1], torch.tensor([0.45, 0.2, 0.2]))
     torch.testing.assert_close(image[0, :, 0, 0], torch.tensor([0.2, 0.2, 0.45]))
     assert not METHODS["gradcam_heatmap"].needs_decoder
+
+
+def test_every_method_asks_about_the_task_then_how_to_read_its_picture() -> None:
+    for method in METHODS.values():
+        items = [
+            {"prompt": c.prompt, "choices": list(c.choices), "answer": c.answer} for c in method.comprehension
+        ]
+        assert comprehension_problems(where=method.key, items=items) == []
+        assert method.comprehension[0] == TASK_CHECK
+    assert len({method.check.prompt for method in METHODS.values()}) == len(METHODS)

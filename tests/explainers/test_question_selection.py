@@ -93,6 +93,8 @@ def test_only_eligible_images_are_picked_and_the_audit_counts_every_kind() -> No
         "left_out_empty_mask": 3,
         "picked_correct": 16,
         "picked_incorrect": 14,
+        "picked_practice": 2,
+        "picked_attention": 1,  # an instructed check's picture; no spare right image has a single label
     }
     assert "P = classes with posterior > 0.5" in selection.audit["rule_text"]
 
@@ -244,3 +246,37 @@ def test_a_split_short_of_images_once_empty_masks_are_left_out_says_so() -> None
 
     with pytest.raises(RenderError, match="left out 9 eligible whose Grad-CAM mask is"):
         select([*blank, *predictions(40, 5)])
+
+
+def test_practice_and_attention_images_come_from_the_spares_and_never_repeat_a_question() -> None:
+    pool = [
+        *predictions(20, 20),
+        made("clear", ("cow",), {"cow": 0.99}),
+        made("sure", ("cow",), {"cow": 0.95}),
+    ]
+
+    selection = select(pool, seed=3, n_correct=4, n_wrong=4)
+
+    used = {pick.prediction.key for pick in selection.questions} | {selection.example.prediction.key}
+    extras = [*selection.practice, selection.unmistakable, selection.instructed]
+    assert len({pick.prediction.key for pick in extras} | used) == len(used) + 4  # all different
+    assert [pick.prediction.correct for pick in selection.practice] == [True, False]  # one right, one wrong
+    # The unmistakable image has one label, and the model is surest of it among the spares.
+    single = [p for p in pool if p.correct and len(p.labels) == 1 and p.key not in used]
+    assert selection.unmistakable.prediction == max(single, key=lambda p: p.confidence)
+    assert selection.unmistakable.prediction.top in selection.unmistakable.options
+    assert selection.audit["picked_practice"] == 2 and selection.audit["picked_attention"] == 2
+
+
+def test_the_same_seed_picks_the_same_practice_and_attention_images() -> None:
+    first, second = select(predictions(40, 40), seed=7), select(predictions(40, 40), seed=7)
+
+    assert (first.practice, first.unmistakable, first.instructed) == (
+        second.practice, second.unmistakable, second.instructed,
+    )  # fmt: skip
+
+
+def test_a_split_without_spares_gets_no_practice_and_no_attention_images() -> None:
+    selection = select(predictions(16, 14))
+
+    assert (selection.practice, selection.unmistakable, selection.instructed) == ([], None, None)

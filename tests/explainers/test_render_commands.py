@@ -86,7 +86,9 @@ def test_a_dry_run_lists_the_counts_and_the_picks_and_writes_nothing(
     assert "Picked 1 right and 2 wrong questions:" in output
     right = next(line for line in output.splitlines() if ": right;" in line)
     assert "labels aeroplane; P aeroplane; top aeroplane (1.00); options " in right
-    assert sum(": wrong" in line for line in output.splitlines()) == 3  # two questions and the example
+    # two questions, the example, and a practice question and an attention check from the spares
+    assert sum(": wrong" in line for line in output.splitlines()) == 5
+    assert "(practice)" in output and "(attention check: instructed response)" in output
     assert not (tmp_path / "out").exists()
     assert not Checkpoint.objects.exists() and not RenderJob.objects.exists()
 

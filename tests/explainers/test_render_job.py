@@ -56,20 +56,27 @@ def test_a_job_renders_every_image_and_imports_a_study_with_both_explanations(
     with django_capture_on_commit_callbacks(execute=True):
         job = job_create(world, networks, tmp_path / "out", open_study=True)
     job.refresh_from_db()
-    assert (job.status, job.error, job.total, job.done) == ("succeeded", "", 5, 5)  # 4 questions, 1 example
+    # 4 questions, the example, and from the spares a practice question and an instructed attention check
+    assert (job.status, job.error, job.total, job.done) == ("succeeded", "", 7, 7)
+    roles = sorted(job.questions.values_list("role", flat=True))
+    assert roles == ["example", "instructed", "practice", "question", "question", "question", "question"]
     study = job.study
     assert study.is_open
     assert study.questions.count() == 4
     assert sorted(study.questions.values_list("model_correct", flat=True)) == [False, False, False, True]
     for question in study.questions.all():
         assert sorted(e.condition.key for e in question.explanations.all()) == ["gradcam", "pv"]
-    example = job.questions.get(is_example=True)
+    example = job.questions.get(role="example")
     assert not study.questions.filter(key=example.key).exists()
     for condition in study.conditions.all():
         assert [e.caption for e in condition.examples.all()] == [
             f"For this photo the model predicted \u201c{example.prediction}\u201d."
         ]
-    assert RenderedImage.objects.filter(question__job=job).count() == 5 * 4
+    assert RenderedImage.objects.filter(question__job=job).count() == 7 * 4
+    assert study.extra_questions.filter(role="practice").count() == 1
+    check = study.extra_questions.get(role="attention")
+    assert (check.kind, check.answer) == ("instructed", "cant_tell")
+    assert all(c.comprehension for c in study.conditions.all())  # the methods' defaults
 
 
 def test_the_bundle_holds_the_study_format_and_the_rendered_images(
@@ -125,7 +132,7 @@ def test_a_job_resumes_from_what_is_rendered_after_a_restart(
     for keys in chunks[1:]:
         render_chunk(job_id=job.pk, keys=keys)
     job = render_job_finish(job_id=job.pk)
-    assert (job.status, job.done, job.study.questions.count()) == ("succeeded", 5, 4)
+    assert (job.status, job.done, job.study.questions.count()) == ("succeeded", 7, 4)
 
 
 def test_a_decoder_checkpoint_given_as_the_classifier_is_refused_and_nothing_is_created(

@@ -64,7 +64,8 @@ def test_a_chunk_message_delivered_again_after_the_job_succeeded_changes_nothing
     tasks.render_job_run.apply(args=(job.pk,)).get()
     assert {image.pk: image.sha256 for image in RenderedImage.objects.all()} == images
     job.refresh_from_db()
-    assert (job.status, job.done) == ("succeeded", 4)
+    # 3 questions, the example, and a practice image and an attention check's from the spares
+    assert (job.status, job.done) == ("succeeded", 6)
 
 
 def test_a_failing_task_marks_its_job_failed_with_the_reason(

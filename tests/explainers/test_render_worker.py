@@ -56,7 +56,8 @@ def test_a_worker_renders_the_jobs_that_the_service_and_render_study_send_throug
             stdout=stdout,
         )
     job.refresh_from_db()
-    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 4, 4)
+    # 3 questions, the example, and a practice image and an attention check's from the spares
+    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 6, 6)
     assert job.celery_task_id
     assert job.study.questions.count() == 3
     assert "Study 'waited' is a draft (open it in the admin): /s/waited/" in stdout.getvalue()

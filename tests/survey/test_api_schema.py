@@ -46,8 +46,10 @@ def test_the_error_schema_has_a_message_and_for_validation_errors_the_details() 
     assert error["required"] == ["message"]
     next_question = schema["components"]["schemas"]["NextQuestionOutput"]
     assert set(next_question["properties"]) == {
-        "question", "position", "total", "image", "explanation", "options",
+        "question", "position", "total", "image", "explanation", "options", "role", "instruction",
     }  # fmt: skip
+    # The attention checks' fields are optional: a study question reads as it always did.
+    assert {"role", "instruction"}.isdisjoint(next_question["required"])
     assert next_question["properties"]["explanation"]["nullable"] is True
     done = schema["components"]["schemas"]["DoneOutput"]
     assert set(done["properties"]) == {"done", "completion_code", "redirect_url"}

@@ -11,6 +11,7 @@ from django.urls import reverse
 from survey import views
 from survey.models import CANT_TELL, Answer, ConditionExample, Participant, Study
 from survey.selectors.participants import participant_next_question
+from survey.services import journeys
 from survey.services.participants import external_id_hash
 from tests.factories import image_file, make_study
 from tests.survey.helpers_core import answer_all, answer_current, last_seen_minutes_ago
@@ -429,13 +430,13 @@ def test_leaving_asks_first_then_keeps_the_answers(study) -> None:
 def test_leaving_after_finishing_in_another_tab_shows_the_completion(study, monkeypatch) -> None:
     client = Client()
     ada = past_intro(client, study)
-    leave = views.participant_leave
+    leave = journeys.participant_leave
 
     def finished_meanwhile(*, participant: Participant) -> None:
         answer_all(participant)  # the other tab's last answer lands between the page's check and its leave
         leave(participant=participant)
 
-    monkeypatch.setattr(views, "participant_leave", finished_meanwhile)
+    monkeypatch.setattr(journeys, "participant_leave", finished_meanwhile)
 
     response = client.post(url("leave", ada))
 

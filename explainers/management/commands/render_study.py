@@ -155,7 +155,13 @@ def selection_report(selection: Selection) -> str:
         f"Picked {audit['picked_correct']} right and {audit['picked_incorrect']} wrong questions:",
     ]
     picks = [(pick, "") for pick in selection.questions]
-    picks += [(selection.example, " (example for the introductions)")] if selection.example else []
+    extras = [
+        (selection.example, " (example for the introductions)"),
+        *((pick, " (practice)") for pick in selection.practice),
+        (selection.unmistakable, " (attention check: unmistakable)"),
+        (selection.instructed, " (attention check: instructed response)"),
+    ]
+    picks += [(pick, role) for pick, role in extras if pick is not None]
     for pick, role in picks:
         p = pick.prediction
         lines.append(

@@ -1,0 +1,82 @@
+"""The order a participant meets the study's questions and its attention checks in. Pure Python.
+
+A participant's study questions come in their own shuffled order (``question_order``). Attention checks
+sit among them at slots, ``[after, check id]``: the check comes once ``after`` study questions are
+answered. Participants and previews share these rules, so a preview walks exactly the same path.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What the item in front of the participant is; the pages never show it."""
+
+    QUESTION = "question"  # one of the study's questions (a Question, its answer an Answer)
+    ATTENTION = "attention"  # an attention check (an ExtraQuestion, its answer an ExtraAnswer)
+
+
+@dataclass(frozen=True)
+class Item:
+    role: Role
+    id: int  # the Question's or the ExtraQuestion's id
+    position: int  # 1-based, among everything the participant is asked, checks included
+    total: int  # study questions plus attention checks: what the progress bar counts
+
+
+def sequence_current(
+    *,
+    question_order: Sequence[int],
+    answered: Collection[int],
+    slots: Sequence[Sequence[int]],
+    checks_answered: Collection[int],
+) -> Item | None:
+    """The first unanswered item: a due attention check, else the next study question; None when done."""
+    done = sum(1 for question_id in question_order if question_id in answered)
+    checks_done = sum(1 for _, check_id in slots if check_id in checks_answered)
+    position, total = done + checks_done + 1, len(question_order) + len(slots)
+    for after, check_id in slots:
+        if check_id not in checks_answered and done >= after:
+            return Item(Role.ATTENTION, check_id, position, total)
+    upcoming = next((qid for qid in question_order if qid not in answered), None)
+    return None if upcoming is None else Item(Role.QUESTION, upcoming, position, total)
+
+
+def sequence_following(
+    *,
+    current: Item,
+    question_order: Sequence[int],
+    answered: Collection[int],
+    slots: Sequence[Sequence[int]],
+    checks_answered: Collection[int],
+) -> Item | None:
+    """The item after ``current``, once it is answered: what the page preloads."""
+    if current.role == Role.ATTENTION:
+        checks_answered = {*checks_answered, current.id}
+    else:
+        answered = {*answered, current.id}
+    return sequence_current(
+        question_order=question_order, answered=answered, slots=slots, checks_answered=checks_answered
+    )
+
+
+def attention_slots_plan(
+    *, checks: Sequence[tuple[int, int | None]], n_questions: int, seed: int
+) -> list[list[int]]:
+    """Where each check (id, fixed position or None) comes: [[after, id], ...], in the order shown.
+
+    A fixed position is kept (clamped to the study's length); the others land at random, seeded per
+    participant, away from the first and last fifth, so no check opens or closes the study.
+    """
+    rng = random.Random(f"attention:{seed}")
+    margin = max(1, n_questions // 5)
+    low, high = min(margin, n_questions), max(margin, n_questions - margin)
+    slots = [
+        [min(max(position, 1), n_questions) if position is not None else rng.randint(low, high), check_id]
+        for check_id, position in checks
+    ]
+    return sorted(slots)
