@@ -25,7 +25,12 @@ from analysis.responses import (
 )
 from analysis.results import Analysis, AnalysisError, AnalysisOptions, results_compute
 from survey.models import Answer, Participant, Study
-from survey.selectors.studies import study_by_slug, study_condition_counts, study_condition_names
+from survey.selectors.studies import (
+    study_by_slug,
+    study_condition_counts,
+    study_condition_names,
+    study_has_attention_checks,
+)
 
 # An export is research data for whoever analyses it; it holds pseudonyms, no credentials.
 EXPORT_MODE = 0o644
@@ -92,6 +97,8 @@ def study_participants(*, study: Study) -> pd.DataFrame:
     survey.selectors.studies.study_condition_counts.
     """
     flags = participant_flag_fields()
+    if not study_has_attention_checks(study=study):  # nobody could fail one: the rule says so
+        flags = [flag for flag in flags if flag != "attention_failed"]
     rows = Participant.objects.filter(study=study).values_list("token", "condition__key", "status", *flags)
     frame = pd.DataFrame(
         [(_pseudonym(study, token), *rest) for token, *rest in rows],

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from survey.constants import TIME_ESTIMATE_MIN_COMPLETED
-from survey.models import Condition, Participant, Study
+from survey.models import Condition, ExtraQuestion, Participant, Study
 
 
 class ConditionCounts(TypedDict):
@@ -158,3 +158,8 @@ def study_exclusions(*, study: Study) -> Exclusions:
         attention_failed=Count("pk", filter=Q(is_pilot=False, attention_failed=True)),
     )
     return Exclusions(pilot=counts["pilot"], attention_failed=counts["attention_failed"])
+
+
+def study_has_attention_checks(*, study: Study) -> bool:
+    """Whether the study places any attention check among its questions."""
+    return ExtraQuestion.objects.filter(study=study, role=ExtraQuestion.Role.ATTENTION).exists()

@@ -16,7 +16,7 @@ from analysis.exclusions import RULES, ExclusionRules, exclusions_apply
 from analysis.responses import responses_frame
 from analysis.results import AnalysisOptions, results_compute
 from analysis.services import study_participants, study_results
-from survey.models import Answer
+from survey.models import Answer, ExtraQuestion, Participant
 from tests.analysis.builders import make_scenario, take_part
 from tests.factories import make_study
 
@@ -163,9 +163,9 @@ def test_excluded_participants_leave_table_1_and_the_tests() -> None:
 
 
 @pytest.mark.django_db
-def test_the_database_has_no_flags_yet_so_the_rules_say_so() -> None:
+def test_a_study_without_attention_checks_says_so_and_reads_the_pilot_flag() -> None:
     study = make_scenario()
-    assert list(study_participants(study=study).columns) == ["participant", "condition", "status"]
+    assert list(study_participants(study=study).columns) == ["participant", "condition", "status", "is_pilot"]
     results = study_results(study=study, options=AnalysisOptions()).results
     attention = next(rule for rule in results["exclusions"] if rule["rule"] == "attention")
     assert (attention["excluded"], attention["note"]) == (0, "No attention checks in this study.")
@@ -226,3 +226,27 @@ def test_the_admin_page_opens_with_the_flow_table_and_its_figure(admin_client: C
     assert (response.status_code, response["Content-Type"]) == (200, "image/png")
     assert response.content.startswith(b"\x89PNG")
     assert admin_client.get(f"/admin/analysis/study/{study.slug}/figures/nope.png").status_code == 404
+
+
+@pytest.mark.django_db
+def test_pilot_participants_and_failed_attention_checks_recorded_by_the_survey_are_left_out_by_default() -> (
+    None
+):
+    study = make_study(slug="screened", n_correct=2, n_wrong=2)
+    ExtraQuestion.objects.create(
+        study=study, role=ExtraQuestion.Role.ATTENTION, key="check", options=["cat", "dog", "sofa", "chair"],
+        answer="cant_tell",
+    )  # fmt: skip
+    kept = take_part(study, "gradcam", wrong_hits=1, right_hits=2)
+    pilot = take_part(study, "gradcam", wrong_hits=2, right_hits=2)
+    careless = take_part(study, "pv", wrong_hits=0, right_hits=0)
+    Participant.objects.filter(pk=pilot.pk).update(is_pilot=True)
+    Participant.objects.filter(pk=careless.pk).update(attention_failures=2, attention_failed=True)
+
+    results = study_results(study=study, options=AnalysisOptions()).results
+
+    assert results["flow"]["gradcam"]["excluded"]["pilot_preview"] == 1
+    assert results["flow"]["pv"]["excluded"]["attention"] == 1
+    assert results["flow"]["gradcam"]["analysed"] == 1 and results["flow"]["pv"]["analysed"] == 0
+    assert results["conditions"]["gradcam"]["incorrect"]["n"] == 1
+    assert kept.pk not in {pilot.pk, careless.pk}
