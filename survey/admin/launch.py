@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, Resolver404, URLPattern, path, resolve, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError
@@ -30,8 +30,6 @@ from survey.services.studies import study_readiness_problems
 
 MONITOR_REFRESH_SECONDS = 5
 PROLIFIC_QUERY = "PROLIFIC_PID={{%PROLIFIC_PID%}}&STUDY_ID={{%STUDY_ID%}}&SESSION_ID={{%SESSION_ID%}}"
-# Issue 9's staff preview; linked by its literal path and only shown once the URL exists.
-PREVIEW_PATH = "/s/{slug}/preview/{condition}/"
 
 
 def launch_urls(model_admin: admin.ModelAdmin) -> list[URLPattern]:
@@ -76,33 +74,21 @@ def launch_context(*, study: Study, request: HttpRequest) -> dict[str, Any]:
 
 
 def _previews(study: Study) -> list[tuple[str, str]]:
-    previews = []
-    for condition in study.conditions.all():
-        url = PREVIEW_PATH.format(slug=study.slug, condition=condition.key)
-        try:
-            resolve(url)
-        except Resolver404:
-            continue  # the preview pages are not installed here
-        previews.append((condition.name, url))
-    return previews
+    return [
+        (condition.name, reverse("survey:preview", kwargs={"slug": study.slug, "condition": condition.key}))
+        for condition in study.conditions.all()
+    ]
 
 
 def _actions(study: Study) -> list[tuple[str, str]]:
     """(action, label) of the status changes the study can take now."""
     status = Study.Status
     actions = [] if study.status == status.OPEN else [("open", "Open to participants")]
-    if _pilot_service() is not None and study.status == status.DRAFT:
+    if study.status == status.DRAFT:
         actions.append(("pilot", "Start a pilot"))
     if study.status not in {status.CLOSED, status.DRAFT}:
         actions.append(("close", "Close"))
     return actions
-
-
-def _pilot_service() -> Callable[..., None] | None:
-    # Issue 9 adds a pilot status and its service; until both exist there is no pilot action.
-    if not hasattr(Study.Status, "PILOT"):
-        return None
-    return getattr(study_services, "study_pilot", None)
 
 
 def _links(study: Study) -> list[tuple[str, str]]:
@@ -133,9 +119,11 @@ def status_change(
     request: HttpRequest, pk: int, action: str, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
     study = _study(model_admin, request, pk, to="change")
-    change = {"open": study_services.study_open, "close": study_services.study_close}
-    if (pilot := _pilot_service()) is not None:
-        change["pilot"] = pilot
+    change = {
+        "open": study_services.study_open,
+        "close": study_services.study_close,
+        "pilot": study_services.study_pilot,
+    }
     if action not in change:
         raise PermissionDenied(f"unknown action {action!r}")
     try:

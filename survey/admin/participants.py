@@ -121,8 +121,6 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "progress",
         "duration",
         "last_seen",
-        "is_pilot",
-        "attention",
     ]
     list_filter = ["study", ConditionFilter, ParticipantStatusFilter, "is_pilot", "attention_failed"]
     # A unique completion code, as pasted on Prolific, finds its participant when approving submissions.
@@ -153,8 +151,12 @@ class ParticipantAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def status_shown(self, participant: Participant) -> str:
         idle = participant.last_seen_at < study_abandon_cutoff(study=participant.study)
         if participant.status == Participant.Status.IN_PROGRESS and idle:
-            return "Abandoned (inactive)"
-        return participant.get_status_display()
+            shown = "Abandoned (inactive)"
+        else:
+            shown = participant.get_status_display()
+        # In the status column, not columns of their own, so the list still fits 1280 px.
+        marks = ["pilot"] * participant.is_pilot + ["failed attention"] * participant.attention_failed
+        return " · ".join([shown, *marks])
 
     @admin.display(description="progress", ordering="n_answers")
     def progress(self, participant: Participant) -> str:

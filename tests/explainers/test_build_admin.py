@@ -179,13 +179,13 @@ def test_a_render_started_from_the_admin_runs_to_a_study_that_opens(
     assert (job.status, job.error, job.done, job.total, job.methods) == (
         "succeeded",
         "",
-        4,
-        4,
+        6,  # three questions, the intros' example, and the practice and attention images from the spares
+        6,
         ["gradcam", "pv"],
     )
     page = admin_client.get(response.url).text
     study_url = reverse("admin:survey_study_change", args=[job.study.pk])
-    assert f'href="{study_url}"' in page and "Done: all 4 images rendered." in page
+    assert f'href="{study_url}"' in page and "Done: all 6 images rendered." in page
     assert 'name="_save"' not in page  # a job is shown, never edited
     admin_client.post(reverse("admin:survey_study_launch", args=[job.study.pk, "open"]))
     assert Study.objects.get(slug="from-the-admin").is_open

@@ -52,7 +52,7 @@ def test_a_worker_runs_the_dry_run_and_the_render_started_from_the_admin(
     job.refresh_from_db()
     assert (dry_run.status, len(dry_run.picks)) == ("succeeded", 4)  # three questions and the example
     assert response.url == reverse("admin:explainers_renderjob_change", args=[job.pk])
-    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 4, 4)
+    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 6, 6)  # with practice, attention
     assert job.celery_task_id
     progress = admin_client.get(reverse("admin:explainers_renderjob_progress", args=[job.pk])).json()
     assert progress["study_url"] == reverse("admin:survey_study_change", args=[job.study_id])

@@ -215,3 +215,15 @@ def test_a_researcher_types_the_classes_one_per_line_and_sees_them_so(admin_clie
     assert saved.status_code == 302
     assert Study.objects.get().classes == study.classes[:-1]
     assert "cat is listed more than once." in repeated.text
+
+
+def test_a_draft_page_offers_a_preview_per_condition_and_a_pilot_that_starts(admin_client: Client) -> None:
+    study = make_study(slug="piloted", status=Study.Status.DRAFT, n_correct=1, n_wrong=1)
+    page = admin_client.get(reverse("admin:survey_study_change", args=[study.pk])).text
+
+    for key in ("gradcam", "pv"):
+        assert f'href="/s/piloted/preview/{key}/"' in page
+    assert "Start a pilot" in page
+    admin_client.post(reverse("admin:survey_study_launch", args=[study.pk, "pilot"]))
+    study.refresh_from_db()
+    assert study.status == Study.Status.PILOT
