@@ -72,6 +72,16 @@ class Explanation:
     gradcam: Tensor  # (B, 3, H, W) the survey's Grad-CAM images, (1 - m) + m * x
 
 
+def features(model: Classifier, images: Tensor) -> Tensor:
+    """z = E(x) under inference_mode, returned as an ordinary tensor so the head can still be differentiated.
+
+    The copy is of layer4's small output (2048 x 7 x 7 per image at 224 px); E itself keeps no graph.
+    """
+    with torch.inference_mode():
+        z = model.encode(images)
+    return z.clone()
+
+
 def top_class_attention(
     model: Classifier, images: Tensor, saliency: Saliency | str = GRADCAM
 ) -> tuple[Tensor, Tensor]:
@@ -84,8 +94,7 @@ def top_class_attention(
     gradients_allowed("top_class_attention")
     method = saliency_pick(saliency)
     with eval_mode(model):
-        with torch.no_grad():
-            z = model.encode(images)  # (B, K, H/32, W/32)
+        z = features(model, images)  # (B, K, H/32, W/32)
         gradients, logits, _ = grad_cam_from_features(model.head, z)
         with torch.inference_mode():
             masks = cam_from_gradients(z, gradients, tuple(images.shape[-2:]), method)  # (B, H, W)
@@ -109,12 +118,11 @@ def explain(
     method = saliency_pick(saliency)
     size = tuple(images.shape[-2:])
     with eval_mode(model, decoder):
-        with torch.no_grad():
-            z = model.encode(images)  # (B, 2048, H/32, W/32)
+        z = features(model, images)  # (B, 2048, H/32, W/32)
         gradients, logits, classes = grad_cam_from_features(model.head, z, classes)
         with torch.inference_mode():
             masks = cam_from_gradients(z, gradients, size, method)
-            reconstructions = decoder(z)
+            reconstructions = decoder(z).float()  # under bf16 autocast, PV is still composed in fp32
             if reconstructions.shape[-2:] != size:  # an input side that is not a multiple of the stride
                 reconstructions = F.interpolate(
                     reconstructions, size=size, mode="bilinear", align_corners=False

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import numpy as np
+import torch
+from PIL import Image
 from torch import Tensor
 
 from explainers.nn.data import tensor_to_image
@@ -15,3 +19,19 @@ def save_png(image: Tensor, path: Path | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tensor_to_image(image).save(path, format="PNG")
     return path
+
+
+def frames(images: Tensor) -> Tensor:
+    """A batch (B, 3, H, W) in [0, 1] as 8-bit pixels (B, H, W, 3), still on its device.
+
+    The same rounding as ``tensor_to_image``, so a batch written this way gives the same files.
+    """
+    pixels = (images.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).contiguous()  # (B, 3, H, W) -> (B, H, W, 3)
+
+
+def png_bytes(frame: np.ndarray) -> bytes:
+    """One (H, W, 3) uint8 frame as PNG bytes, encoded in memory."""
+    buffer = io.BytesIO()
+    Image.fromarray(frame).save(buffer, format="PNG")
+    return buffer.getvalue()
