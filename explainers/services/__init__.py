@@ -6,7 +6,7 @@ Import the services from here; the submodules split them by subject.
 from __future__ import annotations
 
 from explainers.services.bundle import bundle_spec, bundle_write
-from explainers.services.checkpoints import checkpoint_network, checkpoint_register
+from explainers.services.checkpoints import checkpoint_export, checkpoint_network, checkpoint_register
 from explainers.services.errors import RenderError, error_text
 from explainers.services.jobs import (
     render_job_create,
@@ -24,6 +24,7 @@ __all__ = [
     "RenderError",
     "bundle_spec",
     "bundle_write",
+    "checkpoint_export",
     "checkpoint_network",
     "checkpoint_register",
     "error_text",
