@@ -131,6 +131,20 @@ EXPLAINERS_RENDER_ROOT = Path(env_str("EXPLAINERS_RENDER_ROOT", str(BASE_DIR / "
 EXPLAINERS_DEVICE = env_str("EXPLAINERS_DEVICE", "auto")
 if EXPLAINERS_DEVICE not in {"auto", "cpu", "cuda"} and not EXPLAINERS_DEVICE.startswith("cuda:"):
     raise ImproperlyConfigured(f"EXPLAINERS_DEVICE must be auto, cpu or cuda[:N], got {EXPLAINERS_DEVICE!r}")
+# How explanations are computed: "auto" is bf16 autocast on a GPU that has it (its error against fp32 is
+# measured in bench/RESULTS.md), fp32 elsewhere. Images per forward pass, the processes that decode them,
+# and the threads that encode the PNGs while the next batch runs.
+EXPLAINERS_PRECISION = env_str("EXPLAINERS_PRECISION", "auto")
+if EXPLAINERS_PRECISION not in {"auto", "fp32", "bf16"}:
+    raise ImproperlyConfigured(f"EXPLAINERS_PRECISION must be auto, fp32 or bf16: {EXPLAINERS_PRECISION!r}")
+EXPLAINERS_BATCH_SIZE = env_int("EXPLAINERS_BATCH_SIZE", 16)
+EXPLAINERS_LOADER_WORKERS = env_int("EXPLAINERS_LOADER_WORKERS", 2)
+EXPLAINERS_PNG_THREADS = env_int("EXPLAINERS_PNG_THREADS", 2)
+if EXPLAINERS_BATCH_SIZE < 1 or EXPLAINERS_LOADER_WORKERS < 0 or EXPLAINERS_PNG_THREADS < 1:
+    raise ImproperlyConfigured(
+        "EXPLAINERS_BATCH_SIZE and EXPLAINERS_PNG_THREADS must be at least 1, "
+        "EXPLAINERS_LOADER_WORKERS at least 0"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,6 +1,8 @@
 """The one place outside explainers.nn that handles tensors: it feeds batches to nn and writes the PNGs.
 
-Tensors stay on the render device from the batch to ``save_png``; callers get back plain Python.
+Images are decoded by DataLoader worker processes while the networks run, and each batch's PNGs are
+encoded by a few threads while the next batch is computed. Tensors stay on the render device until they
+are 8-bit pixels on their way to a PNG; callers get back plain Python.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ import hashlib
 import os
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import torch
 from django.conf import settings
+from torch.utils.data import Subset
 
 from explainers.methods import INPUT, RECONSTRUCTION, Method
-from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, data_loader
-from explainers.nn.device import device_pick
+from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, inference_loader
+from explainers.nn.device import device_pick, inference_autocast, inference_dtype
 from explainers.nn.perception import explain, top_class_attention
-from explainers.nn.render import save_png
+from explainers.nn.render import frames, png_bytes
 from explainers.services.selection import Prediction
 from survey.rules import DIFFICULT_LABELS
 
@@ -44,24 +49,47 @@ def _dataset_cached(root: str, split: str, image_size: int, mtime_ns: int, diffi
     return VOCDataset(root, split=split, image_size=image_size, include_difficult=include)
 
 
+def to_device(images: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """A batch on the render device, NHWC like the networks (``nn.device.channels_last``)."""
+    return images.to(device, non_blocking=True, memory_format=torch.channels_last)
+
+
 def split_predictions(
-    *, classifier: Any, dataset: VOCDataset, device: str, batch_size: int = 32, saliency: str = "gradcam"
+    *,
+    classifier: Any,
+    dataset: VOCDataset,
+    device: str,
+    batch_size: int = 32,
+    workers: int = 0,
+    saliency: str = "gradcam",
 ) -> list[Prediction]:
-    """Every class's posterior and the top class's Grad-CAM mask share for every image, in order."""
+    """Every class's posterior and the top class's mask share for every image, in order.
+
+    Full precision whatever the render precision: the posteriors decide which images are eligible.
+    """
     predictions: list[Prediction] = []
-    for images, targets in data_loader(dataset, batch_size=batch_size, shuffle=False):
-        posteriors, shares = top_class_attention(classifier, images.to(device), saliency=saliency)
-        for row, target, share in zip(posteriors.tolist(), targets.tolist(), shares.tolist(), strict=True):
-            predictions.append(
-                Prediction(
-                    key=dataset.ids[len(predictions)],
-                    labels=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t > 0),
-                    posteriors=dict(zip(VOC_CLASSES, row, strict=True)),
-                    attention=share,
-                    ignored=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t == IGNORED),
-                )
+    for images, targets in inference_loader(dataset, batch_size=batch_size, workers=workers):
+        posteriors, shares = top_class_attention(
+            classifier, to_device(images, torch.device(device)), saliency=saliency
+        )
+        keys = dataset.ids[len(predictions) : len(predictions) + len(images)]
+        predictions += [
+            prediction_of(key, posteriors=row, target=target, share=share)
+            for key, row, target, share in zip(
+                keys, posteriors.tolist(), targets.tolist(), shares.tolist(), strict=True
             )
+        ]
     return predictions
+
+
+def prediction_of(key: str, *, posteriors: list[float], target: list[float], share: float) -> Prediction:
+    return Prediction(
+        key=key,
+        labels=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t > 0),
+        posteriors=dict(zip(VOC_CLASSES, posteriors, strict=True)),
+        attention=share,
+        ignored=tuple(name for name, t in zip(VOC_CLASSES, target, strict=True) if t == IGNORED),
+    )
 
 
 def explanations_write(
@@ -75,30 +103,87 @@ def explanations_write(
     device: str,
     methods: Sequence[Method],
     saliency: str = "gradcam",
+    precision: str = "fp32",
+    batch_size: int = 16,
+    workers: int = 0,
+    threads: int = 2,
 ) -> list[dict[str, str]]:
-    """Explain the images at ``indices`` in one batch, each for its class, writing the kinds each asks for.
+    """Explain the images at ``indices``, each for its class, writing the kinds each asks for.
 
     ``targets[b]`` maps a kind (input, reconstruction or a method's key) to its file; returns their
-    sha256s. Every method's image comes from the same pass of E.
+    sha256s. Every method's image comes from the same pass of E. ``precision`` is ``EXPLAINERS_PRECISION``.
     """
-    images = torch.stack([dataset[index][0] for index in indices]).to(device)  # (B, 3, S, S)
-    class_ids = torch.tensor([VOC_CLASSES.index(name) for name in classes], device=device)  # (B,)
-    explanation = explain(classifier, decoder, images, class_ids, saliency=saliency)
-    outputs = {INPUT: images, RECONSTRUCTION: explanation.reconstructions}
-    outputs |= {method.key: method.render(images, explanation) for method in methods}
-    return [
-        {kind: png_write(outputs[kind][b], path) for kind, path in wanted.items()}
-        for b, wanted in enumerate(targets)
-    ]
+    where = torch.device(device)
+    dtype = inference_dtype(where, precision)
+    class_ids = torch.tensor([VOC_CLASSES.index(name) for name in classes])  # (N,)
+    loader = inference_loader(Subset(dataset, list(indices)), batch_size=batch_size, workers=workers)
+    with PngWriter(threads=threads) as writer:
+        start = 0
+        for images, _ in loader:
+            stop, images = start + len(images), to_device(images, where)  # (B, 3, S, S)
+            with inference_autocast(where, dtype):
+                explanation = explain(
+                    classifier, decoder, images, class_ids[start:stop].to(where), saliency=saliency
+                )
+            kinds = set().union(*targets[start:stop])
+            outputs = {INPUT: images, RECONSTRUCTION: explanation.reconstructions}
+            outputs |= {m.key: m.render(images, explanation) for m in methods if m.key in kinds}
+            writer.batch_write(outputs, targets[start:stop])
+            start = stop
+        return writer.hashes()
 
 
-def png_write(image: torch.Tensor, path: Path) -> str:
-    """Write atomically (a killed worker leaves no half file under ``path``); returns the sha256."""
+class PngWriter:
+    """Encodes and writes PNGs on a few threads while the caller computes the next batch.
+
+    Each kind of a batch leaves the device once, as 8-bit pixels (a quarter of the floats' bytes); on
+    CUDA the copy is asynchronous, into pinned memory, and the threads wait for it to land.
+    """
+
+    def __init__(self, *, threads: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="png")
+        self.written: list[dict[str, Future[str]]] = []
+
+    def __enter__(self) -> PngWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=error is not None)
+
+    def batch_write(self, outputs: Mapping[str, torch.Tensor], wanted: Sequence[Mapping[str, Path]]) -> None:
+        kinds = sorted(set().union(*wanted))
+        pixels = {kind: frames(outputs[kind]).to("cpu", non_blocking=True) for kind in kinds}  # (B, H, W, 3)
+        landed = _copies_landed(outputs[kinds[0]].device) if kinds else None
+        submit = self.pool.submit
+        self.written += [
+            {kind: submit(_png_file_write, pixels[kind], b, path, landed) for kind, path in paths.items()}
+            for b, paths in enumerate(wanted)
+        ]
+
+    def hashes(self) -> list[dict[str, str]]:
+        """Each image's sha256, once every file is written; the first failure to write is raised."""
+        return [{kind: future.result() for kind, future in paths.items()} for paths in self.written]
+
+
+def _copies_landed(device: torch.device) -> torch.cuda.Event | None:
+    if device.type != "cuda":
+        return None
+    event = torch.cuda.Event()
+    event.record()
+    return event
+
+
+def _png_file_write(pixels: torch.Tensor, index: int, path: Path, landed: torch.cuda.Event | None) -> str:
+    """Write one PNG atomically (a killed worker leaves no half file under ``path``); returns its sha256."""
+    if landed is not None:
+        landed.synchronize()
+    data = png_bytes(pixels[index].numpy())
     partial = path.with_name(f".{path.stem}.{uuid.uuid4().hex}.png")
     try:
-        save_png(image, partial)
-        sha256 = hashlib.sha256(partial.read_bytes()).hexdigest()
+        partial.write_bytes(data)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return sha256
+    return hashlib.sha256(data).hexdigest()

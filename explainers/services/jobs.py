@@ -285,7 +285,12 @@ def split_select(
     if unsafe:
         raise RenderError(f"{dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names")
     predictions = inference.split_predictions(
-        classifier=classifier, dataset=dataset, device=device, saliency=saliency
+        classifier=classifier,
+        dataset=dataset,
+        device=device,
+        batch_size=settings.EXPLAINERS_BATCH_SIZE,
+        workers=settings.EXPLAINERS_LOADER_WORKERS,
+        saliency=saliency,
     )
     return questions_select(
         predictions=predictions,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count
 
@@ -81,6 +82,10 @@ def _render(*, job: RenderJob, wanted: list[tuple[RenderQuestion, dict[str, Path
         device=device,
         methods=methods_parse(job.methods),
         saliency=job.saliency,
+        precision=settings.EXPLAINERS_PRECISION,
+        batch_size=settings.EXPLAINERS_BATCH_SIZE,
+        workers=settings.EXPLAINERS_LOADER_WORKERS,
+        threads=settings.EXPLAINERS_PNG_THREADS,
     )
     for (question, _), written in zip(wanted, hashes, strict=True):
         for kind, sha256 in written.items():
