@@ -115,7 +115,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"explainers.tasks.*": {"queue": "render"}}
+# Render workers consume this queue (celery worker --queues ...); labs sharing one Redis name their own.
+EXPLAINERS_RENDER_QUEUE = env_str("EXPLAINERS_RENDER_QUEUE", "render")
+CELERY_TASK_ROUTES = {"explainers.tasks.*": {"queue": EXPLAINERS_RENDER_QUEUE}}
+# Redis hands an unacknowledged task to another worker after this many seconds: a worker machine lost
+# for good gives its chunk back then. It must exceed the longest task's time limit (render_job_run's
+# 3,660 s), or a task still running would be handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200)}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= 0:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be positive")
 CELERY_BEAT_SCHEDULE = {
     "mark-abandoned-participants": {
         "task": "survey.participants_mark_abandoned",
