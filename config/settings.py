@@ -148,11 +148,12 @@ if EXPLAINERS_PRECISION not in {"auto", "fp32", "bf16"}:
 EXPLAINERS_BATCH_SIZE = env_int("EXPLAINERS_BATCH_SIZE", 16)
 EXPLAINERS_LOADER_WORKERS = env_int("EXPLAINERS_LOADER_WORKERS", 2)
 EXPLAINERS_PNG_THREADS = env_int("EXPLAINERS_PNG_THREADS", 2)
-if EXPLAINERS_BATCH_SIZE < 1 or EXPLAINERS_LOADER_WORKERS < 0 or EXPLAINERS_PNG_THREADS < 1:
-    raise ImproperlyConfigured(
-        "EXPLAINERS_BATCH_SIZE and EXPLAINERS_PNG_THREADS must be at least 1, "
-        "EXPLAINERS_LOADER_WORKERS at least 0"
-    )
+# Memory a worker may keep the features of selection's candidates in, so E runs once per rendered image.
+EXPLAINERS_FEATURE_CACHE_MB = env_int("EXPLAINERS_FEATURE_CACHE_MB", 1024)
+if EXPLAINERS_BATCH_SIZE < 1 or EXPLAINERS_PNG_THREADS < 1:
+    raise ImproperlyConfigured("EXPLAINERS_BATCH_SIZE and EXPLAINERS_PNG_THREADS must be at least 1")
+if EXPLAINERS_LOADER_WORKERS < 0 or EXPLAINERS_FEATURE_CACHE_MB < 0:
+    raise ImproperlyConfigured("EXPLAINERS_LOADER_WORKERS and EXPLAINERS_FEATURE_CACHE_MB cannot be negative")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -2,13 +2,16 @@
 
 Images are decoded by DataLoader worker processes while the networks run, and each batch's PNGs are
 encoded by a few threads while the next batch is computed. Tensors stay on the render device until they
-are 8-bit pixels on their way to a PNG; callers get back plain Python.
+are 8-bit pixels on their way to a PNG; callers get back plain Python. E runs once per image: the
+features selection computed for the images it may pick are kept (``FEATURES``), and rendering them in
+this process starts from there.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,10 +27,10 @@ from torch.utils.data import Subset
 from explainers.methods import INPUT, RECONSTRUCTION, Method
 from explainers.nn.data import IGNORED, VOC_CLASSES, VOCDataset, inference_loader
 from explainers.nn.device import device_pick, inference_autocast, inference_dtype
-from explainers.nn.perception import explain, top_class_attention
+from explainers.nn.perception import encoded, explain, top_class_attention
 from explainers.nn.render import frames, png_bytes
 from explainers.services.selection import Prediction
-from survey.rules import DIFFICULT_LABELS
+from survey.rules import DIFFICULT_LABELS, ELIGIBLE
 
 
 def render_device() -> str:
@@ -62,24 +65,72 @@ def split_predictions(
     batch_size: int = 32,
     workers: int = 0,
     saliency: str = "gradcam",
+    keep_for: int | None = None,
 ) -> list[Prediction]:
     """Every class's posterior and the top class's mask share for every image, in order.
 
-    Full precision whatever the render precision: the posteriors decide which images are eligible.
+    Full precision whatever the render precision: the posteriors decide which images are eligible. With
+    ``keep_for`` (a job's id), the features of every image that may be picked are kept in ``FEATURES``.
     """
     predictions: list[Prediction] = []
     for images, targets in inference_loader(dataset, batch_size=batch_size, workers=workers):
-        posteriors, shares = top_class_attention(
-            classifier, to_device(images, torch.device(device)), saliency=saliency
-        )
+        images = to_device(images, torch.device(device))  # (B, 3, S, S)
+        z = encoded(classifier, images)  # (B, K, S/32, S/32)
+        posteriors, shares = top_class_attention(classifier, images, saliency=saliency, features=z)
         keys = dataset.ids[len(predictions) : len(predictions) + len(images)]
-        predictions += [
+        batch = [
             prediction_of(key, posteriors=row, target=target, share=share)
             for key, row, target, share in zip(
                 keys, posteriors.tolist(), targets.tolist(), shares.tolist(), strict=True
             )
         ]
+        if keep_for is not None:
+            pickable = {p.key: z[b] for b, p in enumerate(batch) if p.category in ELIGIBLE and not p.blank}
+            FEATURES.offer(keep_for, pickable)
+        predictions += batch
     return predictions
+
+
+class Features:
+    """E(x) that selection computed, kept so that rendering the picked images in this process skips E.
+
+    Selection runs E over the whole split; a job that renders most of it would otherwise run E twice per
+    image. One job's at a time (the latest selection's), on the CPU, in fp32, within
+    ``EXPLAINERS_FEATURE_CACHE_MB``: what does not fit, or another worker renders, is computed again.
+    """
+
+    def __init__(self) -> None:
+        self.job: int | None = None
+        self.kept: dict[str, torch.Tensor] = {}
+        self.lock = threading.Lock()  # a threaded worker pool renders chunks side by side
+
+    def offer(self, job: int, features: Mapping[str, torch.Tensor]) -> None:
+        budget = settings.EXPLAINERS_FEATURE_CACHE_MB << 20
+        with self.lock:
+            if job != self.job:
+                self.job, self.kept = job, {}
+            used = sum(z.nbytes for z in self.kept.values())
+            for key, z in features.items():
+                if used + z.nbytes > budget:
+                    return
+                self.kept[key] = z.detach().to("cpu", torch.float32, copy=True)
+                used += z.nbytes
+
+    def keep_only(self, job: int, keys: set[str]) -> None:
+        """Let go of all but the picks, once they are known."""
+        with self.lock:
+            if job == self.job:
+                self.kept = {key: z for key, z in self.kept.items() if key in keys}
+
+    def batch(self, job: int | None, keys: Sequence[str]) -> torch.Tensor | None:
+        """The features of ``keys``, stacked (B, K, h, w), if every one of them is kept."""
+        with self.lock:
+            if job is None or job != self.job or not all(key in self.kept for key in keys):
+                return None
+            return torch.stack([self.kept[key] for key in keys])
+
+
+FEATURES = Features()
 
 
 def prediction_of(key: str, *, posteriors: list[float], target: list[float], share: float) -> Prediction:
@@ -107,11 +158,13 @@ def explanations_write(
     batch_size: int = 16,
     workers: int = 0,
     threads: int = 2,
+    features_of: int | None = None,
 ) -> list[dict[str, str]]:
     """Explain the images at ``indices``, each for its class, writing the kinds each asks for.
 
     ``targets[b]`` maps a kind (input, reconstruction or a method's key) to its file; returns their
-    sha256s. Every method's image comes from the same pass of E. ``precision`` is ``EXPLAINERS_PRECISION``.
+    sha256s. Every method's image comes from the same pass of E, or none when ``FEATURES`` holds the
+    batch's for the job ``features_of``. ``precision`` is ``EXPLAINERS_PRECISION``.
     """
     where = torch.device(device)
     dtype = inference_dtype(where, precision)
@@ -121,9 +174,15 @@ def explanations_write(
         start = 0
         for images, _ in loader:
             stop, images = start + len(images), to_device(images, where)  # (B, 3, S, S)
+            z = FEATURES.batch(features_of, [dataset.ids[index] for index in indices[start:stop]])
             with inference_autocast(where, dtype):
                 explanation = explain(
-                    classifier, decoder, images, class_ids[start:stop].to(where), saliency=saliency
+                    classifier,
+                    decoder,
+                    images,
+                    class_ids[start:stop].to(where),
+                    saliency=saliency,
+                    features=None if z is None else z.to(where, non_blocking=True),
                 )
             kinds = set().union(*targets[start:stop])
             outputs = {INPUT: images, RECONSTRUCTION: explanation.reconstructions}

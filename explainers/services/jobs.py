@@ -255,6 +255,7 @@ def _questions_pick(*, job: RenderJob) -> Selection:
 
     device = inference.render_device()
     selection = split_select(
+        keep_for=job.pk,
         classifier=checkpoint_network(checkpoint=job.classifier, device=device),
         dataset_root=job.dataset_root,
         split=job.split,
@@ -267,6 +268,8 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         device=device,
         saliency=job.saliency,
     )
+    picks = [*selection.questions, *([selection.example] if selection.example else [])]
+    inference.FEATURES.keep_only(job.pk, {pick.prediction.key for pick in picks})
     if selection.blank:  # the job's note says so too
         logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
     return selection
@@ -285,8 +288,12 @@ def split_select(
     allow_shortfall: bool,
     device: str,
     saliency: str = "gradcam",
+    keep_for: int | None = None,
 ) -> Selection:
-    """Run M over the split and pick the questions by the paper's rule; writes nothing."""
+    """Run M over the split and pick the questions by the paper's rule; writes nothing.
+
+    ``keep_for`` (a job's id) keeps the features of the images it may pick, for rendering them.
+    """
     from explainers.services import inference  # torch, only where networks run
 
     dataset = inference.dataset_open(
@@ -302,6 +309,7 @@ def split_select(
         batch_size=settings.EXPLAINERS_BATCH_SIZE,
         workers=settings.EXPLAINERS_LOADER_WORKERS,
         saliency=saliency,
+        keep_for=keep_for,
     )
     return questions_select(
         predictions=predictions,

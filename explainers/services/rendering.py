@@ -135,6 +135,7 @@ def _render(*, job: RenderJob, wanted: Wanted) -> list[dict[str, str]]:
         batch_size=settings.EXPLAINERS_BATCH_SIZE,
         workers=settings.EXPLAINERS_LOADER_WORKERS,
         threads=settings.EXPLAINERS_PNG_THREADS,
+        features_of=job.pk,
     )
 
 
