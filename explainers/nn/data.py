@@ -181,14 +181,21 @@ def data_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, workers: in
     )
 
 
+# Starting a decoding process costs about 0.15 s (a fork of a process that holds torch), as much as
+# decoding two or three batches of VOC pictures: fewer batches than this are decoded in-process.
+LOADER_WORKERS_FROM = 4
+
+
 def inference_loader(dataset: Dataset, *, batch_size: int, workers: int = 0) -> DataLoader:
     """Every item in order, in batches, decoded by ``workers`` processes while the network runs.
 
-    A daemonic process (a Celery prefork pool's child) may not start processes, so it decodes in-process.
-    The batches land in pinned memory when there is a GPU, for asynchronous copies to it.
+    A daemonic process (a Celery prefork pool's child) may not start processes, so it decodes in-process,
+    as does a loader of few batches. The batches land in pinned memory when there is a GPU, for
+    asynchronous copies to it.
     """
-    batches = -(-len(dataset) // batch_size)  # no more processes than batches to decode
-    workers = 0 if multiprocessing.current_process().daemon else min(workers, batches)
+    batches = -(-len(dataset) // batch_size)
+    few = batches < LOADER_WORKERS_FROM or multiprocessing.current_process().daemon
+    workers = 0 if few else min(workers, batches)
     return DataLoader(
         dataset,
         batch_size=batch_size,

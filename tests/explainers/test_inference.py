@@ -50,7 +50,7 @@ def test_selection_over_a_batched_loader_picks_exactly_what_one_image_at_a_time_
 ) -> None:
     classifier, _ = networks
     alone = split_predictions(classifier=classifier, dataset=voc, device="cpu", batch_size=1, workers=0)
-    batched = split_predictions(classifier=classifier, dataset=voc, device="cpu", batch_size=16, workers=2)
+    batched = split_predictions(classifier=classifier, dataset=voc, device="cpu", batch_size=8, workers=2)
 
     assert [p.key for p in batched] == [p.key for p in alone] == voc.ids
     for one, many in zip(alone, batched, strict=True):
