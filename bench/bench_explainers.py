@@ -6,7 +6,8 @@
    was learnt), at batch 1 and 8. Each round runs every variant once, in an order rotated each round:
    - explain(): one pass of E shared by Grad-CAM and D, with the survey's pictures composed;
    - the limit, D(E(x)) under inference_mode: what any PV must compute;
-   - pytorch-grad-cam's GradCAM on layer4 (grad-cam 1.5.7), then D(E(x)) under inference_mode.
+   - pytorch-grad-cam's GradCAM on layer4 (grad-cam 1.5.7), then D(E(x)) under inference_mode;
+   - explain() on the same networks in the NCHW layout, against the NHWC that rendering loads.
    A round's times give its ratios; the table shows their median and range over the rounds.
 2. bf16 against fp32 (CPU autocast here, CUDA autocast on a GPU): the mean absolute difference of the
    PV and Grad-CAM pictures, in 8-bit levels, against nn.device.BF16_PIXEL_ERROR_BOUND.
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import tempfile
@@ -96,23 +98,33 @@ def spread(values: list[float]) -> str:
 
 def speed_section(size: int, batches: list[int], rounds: int, device: torch.device) -> None:
     classifier, decoder = networks(size, device)
-    print(f"{'batch':>5} {'explain s':>10} {'vs limit D(E(x))':>24} {'vs pytorch-grad-cam + D(E(x))':>30}")
+    nchw = [copy.deepcopy(net).to(memory_format=torch.contiguous_format) for net in (classifier, decoder)]
+    print(
+        f"{'batch':>5} {'explain s':>10} {'vs limit D(E(x))':>22} {'vs pytorch-grad-cam':>22} "
+        f"{'vs NCHW networks':>22}"
+    )
     for batch in batches:
-        x = torch.rand(batch, 3, size, size, device=device).contiguous(memory_format=torch.channels_last)
+        x = torch.rand(batch, 3, size, size, device=device)
+        nhwc = x.contiguous(memory_format=torch.channels_last)
         times = rounds_run(
             {
-                "explain": lambda x=x: explain(classifier, decoder, x),
-                "limit": lambda x=x: limit(classifier, decoder, x),
-                "pytorch-grad-cam": lambda x=x: with_pytorch_grad_cam(classifier, decoder, x),
+                "explain": lambda x=nhwc: explain(classifier, decoder, x),
+                "limit": lambda x=nhwc: limit(classifier, decoder, x),
+                "pytorch-grad-cam": lambda x=nhwc: with_pytorch_grad_cam(classifier, decoder, x),
+                "nchw": lambda x=x: explain(*nchw, x),
             },
             rounds,
             device,
         )
         ours = times["explain"]
-        # explain's speed as a share of the limit's, and how many times faster than pytorch-grad-cam's way
+        # explain's speed as a share of the limit's; how many times faster than the others
         of_limit = [bound / mine for bound, mine in zip(times["limit"], ours, strict=True)]
         faster = [theirs / mine for theirs, mine in zip(times["pytorch-grad-cam"], ours, strict=True)]
-        print(f"{batch:>5} {statistics.median(ours):>10.3f} {spread(of_limit):>24} {spread(faster):>30}")
+        layout = [theirs / mine for theirs, mine in zip(times["nchw"], ours, strict=True)]
+        print(
+            f"{batch:>5} {statistics.median(ours):>10.3f} {spread(of_limit):>22} {spread(faster):>22} "
+            f"{spread(layout):>22}"
+        )
 
 
 def bf16_section(size: int, images: int, device: torch.device) -> None:

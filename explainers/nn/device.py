@@ -68,7 +68,8 @@ def channels_last(module: nn.Module) -> nn.Module:
     """The network with NHWC weights, which its convolutions run fastest on.
 
     cuDNN's tensor-core kernels want NHWC, and so does oneDNN on the CPU: ResNet-50 and the paper's decoder
-    ran ``explain`` 1.66x faster so on this project's 2-core AVX-512 CI machine, with outputs within 3e-6.
+    ran ``explain`` 1.05-1.10x faster so with one thread and 1.7x with two on a 2-core AVX-512 machine
+    (bench/RESULTS.md), with outputs within 3e-6.
     """
     return module.to(memory_format=torch.channels_last)
 
