@@ -124,7 +124,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ROUTES = {"explainers.tasks.*": {"queue": "render"}}
+# Render workers consume this queue (celery worker --queues ...); labs sharing one Redis name their own.
+EXPLAINERS_RENDER_QUEUE = env_str("EXPLAINERS_RENDER_QUEUE", "render")
+CELERY_TASK_ROUTES = {"explainers.tasks.*": {"queue": EXPLAINERS_RENDER_QUEUE}}
+# Redis hands an unacknowledged task to another worker after this many seconds: a worker machine lost
+# for good gives its chunk back then. It must exceed the longest task's time limit (render_job_run's
+# 3,660 s), or a task still running would be handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200)}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= 0:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be positive")
 CELERY_BEAT_SCHEDULE = {
     "mark-abandoned-participants": {
         "task": "survey.participants_mark_abandoned",
@@ -140,6 +148,21 @@ EXPLAINERS_RENDER_ROOT = Path(env_str("EXPLAINERS_RENDER_ROOT", str(BASE_DIR / "
 EXPLAINERS_DEVICE = env_str("EXPLAINERS_DEVICE", "auto")
 if EXPLAINERS_DEVICE not in {"auto", "cpu", "cuda"} and not EXPLAINERS_DEVICE.startswith("cuda:"):
     raise ImproperlyConfigured(f"EXPLAINERS_DEVICE must be auto, cpu or cuda[:N], got {EXPLAINERS_DEVICE!r}")
+# How explanations are computed: "auto" is bf16 autocast on a GPU that has it (its error against fp32 is
+# measured in bench/RESULTS.md), fp32 elsewhere. Images per forward pass, the processes that decode them,
+# and the threads that encode the PNGs while the next batch runs.
+EXPLAINERS_PRECISION = env_str("EXPLAINERS_PRECISION", "auto")
+if EXPLAINERS_PRECISION not in {"auto", "fp32", "bf16"}:
+    raise ImproperlyConfigured(f"EXPLAINERS_PRECISION must be auto, fp32 or bf16: {EXPLAINERS_PRECISION!r}")
+EXPLAINERS_BATCH_SIZE = env_int("EXPLAINERS_BATCH_SIZE", 16)
+EXPLAINERS_LOADER_WORKERS = env_int("EXPLAINERS_LOADER_WORKERS", 2)
+EXPLAINERS_PNG_THREADS = env_int("EXPLAINERS_PNG_THREADS", 2)
+# Memory a worker may keep the features of selection's candidates in, so E runs once per rendered image.
+EXPLAINERS_FEATURE_CACHE_MB = env_int("EXPLAINERS_FEATURE_CACHE_MB", 1024)
+if EXPLAINERS_BATCH_SIZE < 1 or EXPLAINERS_PNG_THREADS < 1:
+    raise ImproperlyConfigured("EXPLAINERS_BATCH_SIZE and EXPLAINERS_PNG_THREADS must be at least 1")
+if EXPLAINERS_LOADER_WORKERS < 0 or EXPLAINERS_FEATURE_CACHE_MB < 0:
+    raise ImproperlyConfigured("EXPLAINERS_LOADER_WORKERS and EXPLAINERS_FEATURE_CACHE_MB cannot be negative")
 
 # Folders whose PASCAL VOC datasets the admin offers when building a study from models; a study is only
 # ever built from a dataset found under one of these.

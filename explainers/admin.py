@@ -89,7 +89,10 @@ class CheckpointAdmin(admin.ModelAdmin):
 
 class RenderQuestionInline(admin.TabularInline):
     model = RenderQuestion
-    fields = ["order", "key", "role", "prediction", "confidence", "model_correct", "labels", "options"]
+    fields = [
+        "order", "key", "role", "prediction", "confidence", "model_correct", "labels", "options",
+        "attempts", "rendered_by",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False

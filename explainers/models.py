@@ -72,7 +72,9 @@ class RenderJob(models.Model):
         help_text="Whether objects marked difficult count as true labels (the authors' choice).",
     )
     image_size = models.PositiveIntegerField(help_text="Side of the square images shown (the classifier's).")
-    chunk_size = models.PositiveIntegerField(default=8, help_text="Images per batched render task.")
+    chunk_size = models.PositiveIntegerField(
+        default=32, help_text="Images per render task; workers share a job's tasks among them."
+    )
     import_study = models.BooleanField(
         default=True, help_text="Import the bundle as a study; off when the bundle is handed on (the demo)."
     )
@@ -131,6 +133,14 @@ class RenderQuestion(models.Model):
     options = models.JSONField(default=list)
     prediction_set = models.JSONField(default=list, help_text="Classes with posterior > 0.5, highest first.")
     posteriors = models.JSONField(default=dict, help_text="Every class's posterior, to 4 decimals.")
+    # While a render task works on the question it holds a claim, so no other worker renders it too; a
+    # worker that dies leaves its claim, which only the same task, delivered again, may take over.
+    claimed_by = models.CharField(max_length=255, blank=True, help_text="The render task rendering it now.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(
+        default=0, help_text="Renders started; more than one means a worker died and another redid it."
+    )
+    rendered_by = models.CharField(max_length=255, blank=True, help_text="The worker that rendered it.")
 
     class Meta:
         ordering = ["job", "order"]

@@ -1,15 +1,16 @@
 """Celery tasks for render jobs: thin, they take ids and call explainers.services.
 
-A job runs as render_job_run (pick questions, plan chunks), then a chain of render_chunk_task (one
-batched render each) and render_job_finish_task (import the study). Late acks and requeue on a lost
-worker mean a killed chunk runs again and resumes; any other failure marks the job failed.
+A job runs as render_job_run (pick questions, plan chunks), then a group of render_chunk_task, one per
+chunk, which any number of workers share; the one that renders the last chunk imports the study. Late
+acks and requeue on a lost worker mean a killed chunk is delivered again and resumes, taking over its
+own claims; any other failure marks the job failed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from celery import Task, chain, shared_task
+from celery import Task, group, shared_task
 from celery.exceptions import Retry, SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 
@@ -52,13 +53,18 @@ def render_job_run(job_id: int) -> None:
     chunks = services.render_job_start(job_id=job_id)
     if chunks is None:
         return
-    steps = [render_chunk_task.si(job_id, keys) for keys in chunks]
-    chain(*steps, render_job_finish_task.si(job_id)).apply_async()
+    if not chunks:  # rendered before (a re-run after a failed import)
+        services.render_job_finish_when_done(job_id=job_id)
+        return
+    group(render_chunk_task.si(job_id, keys) for keys in chunks).apply_async()
 
 
-@shared_task(base=RenderTask, soft_time_limit=600, time_limit=660)
-def render_chunk_task(job_id: int, keys: list[str]) -> int:
-    return services.render_chunk(job_id=job_id, keys=keys)
+@shared_task(base=RenderTask, bind=True, soft_time_limit=600, time_limit=660)
+def render_chunk_task(self: Task, job_id: int, keys: list[str]) -> int:
+    # The task id is the claim: delivered again after its worker died, it takes over its own questions.
+    rendered = services.render_chunk(job_id=job_id, keys=keys, claim=self.request.id or "")
+    services.render_job_finish_when_done(job_id=job_id)
+    return rendered
 
 
 @shared_task(base=RenderTask, soft_time_limit=600, time_limit=660)

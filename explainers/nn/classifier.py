@@ -122,7 +122,8 @@ def classifier_save(model: Classifier, path: Path | str, **extra: Any) -> None:
 
 def classifier_load(path: Path | str, map_location: str | torch.device = "cpu") -> Classifier:
     """Rebuild a classifier from its checkpoint, in eval mode."""
-    payload = checkpoint_load(path, kind="classifier", map_location=map_location)
+    # Mapped on the CPU, then moved: a training checkpoint's optimiser state is never read.
+    payload = checkpoint_load(path, kind="classifier", mmap=True)
     return classifier_from_payload(payload, path=path).to(map_location).eval()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -23,6 +24,7 @@ __all__ = [
     "data_loader",
     "image_to_tensor",
     "images_of",
+    "inference_loader",
     "tensor_to_image",
     "voc_objects",
     "write_synthetic_voc",
@@ -176,6 +178,30 @@ def data_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, workers: in
         persistent_workers=workers > 0,
         pin_memory=torch.cuda.is_available(),
         drop_last=shuffle and len(dataset) > batch_size,
+    )
+
+
+# Starting a decoding process costs about 0.15 s (a fork of a process that holds torch), as much as
+# decoding two or three batches of VOC pictures: fewer batches than this are decoded in-process.
+LOADER_WORKERS_FROM = 4
+
+
+def inference_loader(dataset: Dataset, *, batch_size: int, workers: int = 0) -> DataLoader:
+    """Every item in order, in batches, decoded by ``workers`` processes while the network runs.
+
+    A daemonic process (a Celery prefork pool's child) may not start processes, so it decodes in-process,
+    as does a loader of few batches. The batches land in pinned memory when there is a GPU, for
+    asynchronous copies to it.
+    """
+    batches = -(-len(dataset) // batch_size)
+    few = batches < LOADER_WORKERS_FROM or multiprocessing.current_process().daemon
+    workers = 0 if few else min(workers, batches)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=torch.cuda.is_available(),
     )
 
 

@@ -98,7 +98,8 @@ def decoder_save(decoder: Decoder, path: Path | str, **extra: Any) -> None:
 
 def decoder_load(path: Path | str, map_location: str | torch.device = "cpu") -> Decoder:
     """Rebuild a decoder from its checkpoint, in eval mode."""
-    payload = checkpoint_load(path, kind="decoder", map_location=map_location)
+    # Mapped on the CPU, then moved: a training checkpoint's optimiser state is never read.
+    payload = checkpoint_load(path, kind="decoder", mmap=True)
     return decoder_from_payload(payload, path=path).to(map_location).eval()
 
 

@@ -72,20 +72,29 @@ class Explanation:
     gradcam: Tensor  # (B, 3, H, W) the survey's Grad-CAM images, (1 - m) + m * x
 
 
+def encoded(model: Classifier, images: Tensor) -> Tensor:
+    """z = E(x) under inference_mode, returned as an ordinary tensor so the head can still be differentiated.
+
+    The copy is of layer4's small output (2048 x 7 x 7 per image at 224 px); E itself keeps no graph.
+    """
+    with torch.inference_mode():
+        z = model.encode(images)
+    return z.clone()
+
+
 def top_class_attention(
-    model: Classifier, images: Tensor, saliency: Saliency | str = GRADCAM
+    model: Classifier, images: Tensor, saliency: Saliency | str = GRADCAM, features: Tensor | None = None
 ) -> tuple[Tensor, Tensor]:
     """Posteriors (B, C) and how much of each picture the top class's saliency mask shows, (B,) in [0, 1].
 
     The share is the mask's mean at the input's size, as ``explain`` renders it with the same
     ``saliency``: 0 means the survey's Grad-CAM and PV images would be all white. One pass of E, and a
-    backward pass through the head only.
+    backward pass through the head only, unless ``features`` brings E(images) already (``encoded``).
     """
     gradients_allowed("top_class_attention")
     method = saliency_pick(saliency)
     with eval_mode(model):
-        with torch.no_grad():
-            z = model.encode(images)  # (B, K, H/32, W/32)
+        z = encoded(model, images) if features is None else features  # (B, K, H/32, W/32)
         gradients, logits, _ = grad_cam_from_features(model.head, z)
         with torch.inference_mode():
             masks = cam_from_gradients(z, gradients, tuple(images.shape[-2:]), method)  # (B, H, W)
@@ -98,23 +107,24 @@ def explain(
     images: Tensor,
     classes: Tensor | None = None,
     saliency: Saliency | str = GRADCAM,
+    features: Tensor | None = None,
 ) -> Explanation:
     """Everything the survey shows for a batch (B, 3, H, W) in [0, 1], from one pass of E.
 
     Both networks run in eval mode and get their modes back afterwards. ``classes`` defaults to each
     image's top class. ``saliency`` (a method or its key, see ``saliency.SALIENCY_METHODS``) makes the
-    mask that both the Grad-CAM image and PV show.
+    mask that both the Grad-CAM image and PV show. ``features`` is E(images) when it was computed
+    before (``encoded``), so E does not run again.
     """
     gradients_allowed("explain")
     method = saliency_pick(saliency)
     size = tuple(images.shape[-2:])
     with eval_mode(model, decoder):
-        with torch.no_grad():
-            z = model.encode(images)  # (B, 2048, H/32, W/32)
+        z = encoded(model, images) if features is None else features  # (B, 2048, H/32, W/32)
         gradients, logits, classes = grad_cam_from_features(model.head, z, classes)
         with torch.inference_mode():
             masks = cam_from_gradients(z, gradients, size, method)
-            reconstructions = decoder(z)
+            reconstructions = decoder(z).float()  # under bf16 autocast, PV is still composed in fp32
             if reconstructions.shape[-2:] != size:  # an input side that is not a multiple of the stride
                 reconstructions = F.interpolate(
                     reconstructions, size=size, mode="bilinear", align_corners=False

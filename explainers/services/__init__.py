@@ -6,12 +6,13 @@ Import the services from here; the submodules split them by subject.
 from __future__ import annotations
 
 from explainers.services.bundle import bundle_spec, bundle_write
-from explainers.services.checkpoints import checkpoint_network, checkpoint_register
+from explainers.services.checkpoints import checkpoint_export, checkpoint_network, checkpoint_register
 from explainers.services.errors import RenderError, error_text
 from explainers.services.jobs import (
     render_job_create,
     render_job_fail,
     render_job_finish,
+    render_job_finish_when_done,
     render_job_retry,
     render_job_run_here,
     render_job_start,
@@ -24,6 +25,7 @@ __all__ = [
     "RenderError",
     "bundle_spec",
     "bundle_write",
+    "checkpoint_export",
     "checkpoint_network",
     "checkpoint_register",
     "error_text",
@@ -33,6 +35,7 @@ __all__ = [
     "render_job_create",
     "render_job_fail",
     "render_job_finish",
+    "render_job_finish_when_done",
     "render_job_retry",
     "render_job_run_here",
     "render_job_start",

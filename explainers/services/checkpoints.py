@@ -1,26 +1,17 @@
-"""Registering checkpoint files, and loading each network once per process."""
+"""Checkpoint files: registering them, exporting inference ones, and loading each network once per process."""
 
 from __future__ import annotations
 
-import hashlib
 import math
+import threading
 from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from explainers.models import Checkpoint
+from explainers.nn.files import file_sha256
 from explainers.services.errors import RenderError
-
-CHUNK_BYTES = 1 << 20
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def checkpoint_read(*, kind: str, path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,21 +61,69 @@ def checkpoint_register(*, kind: str, path: Path | str, name: str = "") -> Check
     return checkpoint
 
 
+def checkpoint_export(*, kind: str, source: Path | str, destination: Path | str) -> Path:
+    """Write the inference checkpoint of a training one: the same network, without the optimiser's state.
+
+    Workers load it faster (the optimiser's state is twice the weights with Adam), and it cannot be
+    mistaken for a run to resume. An existing file is never overwritten.
+    """
+    from explainers.nn.checkpoints import inference_export
+
+    if kind not in Checkpoint.Kind.values:
+        raise RenderError(f"checkpoint kind must be classifier or decoder, got {kind!r}")
+    destination = Path(destination).expanduser()
+    if destination.exists():
+        raise RenderError(f"{destination}: already exists; export to a new file")
+    return inference_export(Path(source).expanduser(), destination, kind=kind)
+
+
 def checkpoint_network(*, checkpoint: Checkpoint, device: str) -> Any:
-    """The checkpoint's network on ``device``, loaded once per process while the file is unchanged."""
+    """The checkpoint's network on ``device``, ready for inference; loaded once per process.
+
+    Networks are kept by the sha256 of their file, so every chunk a worker renders reuses them. The file is
+    hashed once per process (again only if its size or modification time changes), and must still be the
+    one registered.
+    """
     path = Path(checkpoint.path)
     try:
-        mtime_ns = path.stat().st_mtime_ns
+        stat = path.stat()
     except FileNotFoundError as exc:
         raise RenderError(f"{path}: the {checkpoint.kind} checkpoint file is gone") from exc
-    return _network_cached(checkpoint.kind, str(path), checkpoint.sha256, mtime_ns, device)
+    if _file_hash(str(path), stat.st_size, stat.st_mtime_ns) != checkpoint.sha256:
+        raise RenderError(
+            f"{path}: the {checkpoint.kind} checkpoint changed since it was registered; register it again"
+        )
+    key = (checkpoint.kind, checkpoint.sha256, device)
+    with _LOADING:
+        if key not in _NETWORKS:
+            while len(_NETWORKS) >= NETWORKS_KEPT:
+                _NETWORKS.pop(next(iter(_NETWORKS)))  # the oldest: a worker moved on to other checkpoints
+            _NETWORKS[key] = network_load(kind=checkpoint.kind, path=path, device=device)
+        return _NETWORKS[key]
 
 
-@lru_cache(maxsize=4)
-def _network_cached(kind: str, path: str, sha256: str, mtime_ns: int, device: str) -> Any:
+NETWORKS_KEPT = 4  # a classifier and a decoder, and the pair of one more job
+_NETWORKS: dict[tuple[str, str, str], Any] = {}  # (kind, sha256, device) -> network
+_LOADING = threading.Lock()  # a threaded worker pool loads each network once too
+
+
+@lru_cache(maxsize=64)
+def _file_hash(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(Path(path))
+
+
+def network_load(*, kind: str, path: Path, device: str) -> Any:
+    """A checkpoint's network for rendering: in eval mode and NHWC (``nn.device.channels_last``)."""
     from explainers.nn.classifier import classifier_load
     from explainers.nn.decoder import decoder_load
+    from explainers.nn.device import channels_last
 
-    if file_sha256(Path(path)) != sha256:
-        raise RenderError(f"{path}: the {kind} checkpoint changed since it was registered; register it again")
-    return {"classifier": classifier_load, "decoder": decoder_load}[kind](path, map_location=device)
+    network = {"classifier": classifier_load, "decoder": decoder_load}[kind](path, map_location=device)
+    return channels_last(network)
+
+
+def networks_forget() -> None:
+    """Drop every loaded network and file hash, as a fresh worker process starts."""
+    with _LOADING:
+        _NETWORKS.clear()
+    _file_hash.cache_clear()

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from explainers.methods import DEFAULT_METHODS, Method, methods_parse
@@ -20,7 +21,13 @@ from explainers.nn.labels import VOC_CLASSES
 from explainers.services.bundle import bundle_write
 from explainers.services.checkpoints import checkpoint_network
 from explainers.services.errors import RenderError, error_text
-from explainers.services.rendering import job_kinds, kinds_missing, render_chunk
+from explainers.services.rendering import (
+    CLAIM_LEASE,
+    job_kinds,
+    job_progress_update,
+    kinds_missing,
+    render_chunk,
+)
 from explainers.services.selection import Selection, questions_select
 from survey.models import Study
 from survey.rules import DIFFICULT_LABELS, DIFFICULT_POLICIES
@@ -51,7 +58,7 @@ def render_job_create(
     saliency: str = "gradcam",
     difficult: str = DIFFICULT_LABELS,
     image_size: int | None = None,
-    chunk_size: int = 8,
+    chunk_size: int = 32,
     open_study: bool = False,
     import_study: bool = True,
     allow_shortfall: bool = False,
@@ -207,6 +214,7 @@ def render_job_retry(*, job: RenderJob) -> RenderJob:
         raise RenderError(f"a study with slug {job.slug!r} exists now; delete it or render under a new slug")
     job.status, job.error, job.finished_at = RenderJob.Status.PENDING, "", None
     job.save(update_fields=["status", "error", "finished_at"])
+    job.questions.exclude(claimed_by="").update(claimed_by="", claimed_at=None)  # its tasks have all ended
     transaction.on_commit(lambda: _job_enqueue(job.pk))
     return job
 
@@ -214,16 +222,19 @@ def render_job_retry(*, job: RenderJob) -> RenderJob:
 def render_job_start(*, job_id: int) -> list[list[str]] | None:
     """Mark the job running, pick its questions once, and return the keys still to render, in chunks.
 
-    None means the job has ended (a repeated message), so there is nothing to run.
+    None means the job has ended (a repeated message), so there is nothing to run. Questions a live
+    worker holds are left to it: a start delivered again while chunks run sends only the rest.
     """
     if not _job_claim(job_id=job_id):
         return None
     job = RenderJob.objects.select_related("classifier", "decoder").get(pk=job_id)
     if not job.questions.exists():
         _questions_save(job_id=job.pk, selection=_questions_pick(job=job))
+    job_progress_update(job_id=job.pk)  # a worker may have died between recording images and counting them
+    held = Q(claimed_by="") | Q(claimed_at__lt=timezone.now() - CLAIM_LEASE)
     pending = [
         question.key
-        for question in job.questions.prefetch_related("images")
+        for question in job.questions.filter(held).prefetch_related("images")
         if kinds_missing(question=question, output_dir=Path(job.output_dir), kinds=job_kinds(job))
     ]
     return [pending[i : i + job.chunk_size] for i in range(0, len(pending), job.chunk_size)]
@@ -244,6 +255,7 @@ def _questions_pick(*, job: RenderJob) -> Selection:
 
     device = inference.render_device()
     selection = split_select(
+        keep_for=job.pk,
         classifier=checkpoint_network(checkpoint=job.classifier, device=device),
         dataset_root=job.dataset_root,
         split=job.split,
@@ -256,6 +268,8 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         device=device,
         saliency=job.saliency,
     )
+    picks = [*selection.questions, *([selection.example] if selection.example else [])]
+    inference.FEATURES.keep_only(job.pk, {pick.prediction.key for pick in picks})
     if selection.blank:  # the job's note says so too
         logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
     return selection
@@ -274,8 +288,12 @@ def split_select(
     allow_shortfall: bool,
     device: str,
     saliency: str = "gradcam",
+    keep_for: int | None = None,
 ) -> Selection:
-    """Run M over the split and pick the questions by the paper's rule; writes nothing."""
+    """Run M over the split and pick the questions by the paper's rule; writes nothing.
+
+    ``keep_for`` (a job's id) keeps the features of the images it may pick, for rendering them.
+    """
     from explainers.services import inference  # torch, only where networks run
 
     dataset = inference.dataset_open(
@@ -285,7 +303,13 @@ def split_select(
     if unsafe:
         raise RenderError(f"{dataset_root}: image ids {', '.join(unsafe[:3])} cannot be used as file names")
     predictions = inference.split_predictions(
-        classifier=classifier, dataset=dataset, device=device, saliency=saliency
+        classifier=classifier,
+        dataset=dataset,
+        device=device,
+        batch_size=settings.EXPLAINERS_BATCH_SIZE,
+        workers=settings.EXPLAINERS_LOADER_WORKERS,
+        saliency=saliency,
+        keep_for=keep_for,
     )
     return questions_select(
         predictions=predictions,
@@ -337,11 +361,16 @@ def _questions_save(*, job_id: int, selection: Selection) -> None:
     job.save(update_fields=["total", "selection", "note"])
 
 
+@transaction.atomic
 def render_job_finish(*, job_id: int) -> RenderJob:
-    """Write study.json once every image is rendered, then import it as a Study linked to the job."""
+    """Write study.json once every image is rendered, then import it as a Study linked to the job.
+
+    The job's row stays locked throughout, so when two workers finish their last chunks together, one
+    writes and imports the bundle and the other finds the job done.
+    """
     from survey.services.bundles import study_import_bundle
 
-    job = RenderJob.objects.get(pk=job_id)
+    job = RenderJob.objects.select_for_update().get(pk=job_id)
     if job.status != RenderJob.Status.RUNNING:
         return job
     output_dir = Path(job.output_dir)
@@ -351,15 +380,19 @@ def render_job_finish(*, job_id: int) -> RenderJob:
     if incomplete:
         raise RenderError(f"render job {job.pk}: images of {', '.join(incomplete[:5])} are not rendered yet")
     bundle_write(job=job)
-    with transaction.atomic():
-        job = RenderJob.objects.select_for_update().get(pk=job_id)
-        if job.status != RenderJob.Status.RUNNING:
-            return job
-        if job.import_study:
-            job.study = study_import_bundle(directory=output_dir, open_study=job.open_study)
-        job.status, job.done, job.finished_at = RenderJob.Status.SUCCEEDED, job.total, timezone.now()
-        job.save(update_fields=["study", "status", "done", "finished_at"])
+    if job.import_study:
+        job.study = study_import_bundle(directory=output_dir, open_study=job.open_study)
+    job.status, job.done, job.finished_at = RenderJob.Status.SUCCEEDED, job.total, timezone.now()
+    job.save(update_fields=["study", "status", "done", "finished_at"])
     return job
+
+
+def render_job_finish_when_done(*, job_id: int) -> RenderJob | None:
+    """Finish the job if every question is rendered: the worker that renders the last chunk imports it."""
+    running = RenderJob.objects.filter(pk=job_id, status=RenderJob.Status.RUNNING, total__gt=0)
+    if running.filter(done=F("total")).exists():
+        return render_job_finish(job_id=job_id)
+    return None
 
 
 def render_job_run_here(*, job_id: int) -> RenderJob:
@@ -367,7 +400,7 @@ def render_job_run_here(*, job_id: int) -> RenderJob:
     try:
         for keys in render_job_start(job_id=job_id) or []:
             render_chunk(job_id=job_id, keys=keys)
-        return render_job_finish(job_id=job_id)
+        return render_job_finish(job_id=job_id)  # a no-op when the last chunk finished the job
     except Exception as exc:
         render_job_fail(job_id=job_id, error=error_text(exc))
         raise

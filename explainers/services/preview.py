@@ -29,12 +29,12 @@ def selection_preview(
     A split short of eligible images raises RenderError with the count of each kind.
     """
     from explainers.nn.checkpoints import CheckpointError
-    from explainers.nn.classifier import classifier_load
     from explainers.services import inference
+    from explainers.services.checkpoints import network_load
 
     device = inference.render_device()
     try:
-        classifier = classifier_load(Path(classifier_path).expanduser(), map_location=device)
+        classifier = network_load(kind="classifier", path=Path(classifier_path).expanduser(), device=device)
     except (CheckpointError, OSError) as exc:
         raise RenderError(str(exc)) from exc
     if classifier.config.num_classes != len(VOC_CLASSES):

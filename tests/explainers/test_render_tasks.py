@@ -39,11 +39,11 @@ def test_a_chunk_that_meets_a_database_outage_is_retried_and_renders(
     calls: list[list[str]] = []
     render_chunk = services.render_chunk
 
-    def flaky(*, job_id: int, keys: list[str]) -> int:
+    def flaky(*, job_id: int, keys: list[str], claim: str) -> int:
         calls.append(keys)
         if len(calls) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return render_chunk(job_id=job_id, keys=keys)
+        return render_chunk(job_id=job_id, keys=keys, claim=claim)
 
     monkeypatch.setattr(tasks.services, "render_chunk", flaky)
     # throw=False: a worker's retry, played in-process (an eager run that propagates errors cannot retry).

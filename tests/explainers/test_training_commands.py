@@ -61,6 +61,23 @@ def test_train_classifier_resumes_from_its_checkpoint(
     assert checkpoint_load(tmp_path / "c.pt", kind="classifier")["epoch"] == 2
 
 
+def test_train_classifier_refuses_to_resume_from_an_inference_checkpoint(
+    voc: Path, trained: tuple[Path, str], tmp_path: Path
+) -> None:
+    run("export_checkpoint", "classifier", str(trained[0]), str(tmp_path / "inference.pt"))
+
+    with pytest.raises(
+        CommandError, match=r"inference\.pt: an inference checkpoint .* cannot resume training"
+    ):
+        run(
+            "train_classifier",
+            voc=str(voc),
+            resume=str(tmp_path / "inference.pt"),
+            out=str(tmp_path / "c.pt"),
+        )
+    assert not (tmp_path / "c.pt").exists()
+
+
 def test_train_decoder_on_voc_reports_the_papers_metrics_and_can_explain(
     voc: Path, trained: tuple[Path, str], tmp_path: Path
 ) -> None:

@@ -67,7 +67,12 @@ class Command(BaseCommand):
             "nothing.",
         )
         parser.add_argument("--image-size", type=int, help="Side of the images (default: the classifier's).")
-        parser.add_argument("--chunk-size", type=int, default=8, help="Images per batched render task.")
+        parser.add_argument(
+            "--chunk-size",
+            type=int,
+            default=32,
+            help="Images per render task; the job's tasks are shared by every worker (default: %(default)s).",
+        )
         parser.add_argument("--output-dir", type=Path, help="New or empty folder for the bundle.")
         parser.add_argument("--open", action="store_true", help="Open the study once it is imported.")
         parser.add_argument("--wait", action="store_true", help="With a broker, wait for the worker.")

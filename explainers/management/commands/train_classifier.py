@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from explainers.nn.checkpoints import checkpoint_load
+from explainers.nn.checkpoints import checkpoint_resume_load
 from explainers.nn.classifier import (
     ARCHS,
     Classifier,
@@ -69,7 +69,7 @@ class Command(BaseCommand):
     def model(self, options: dict[str, Any]) -> tuple[Classifier, dict[str, Any] | None]:
         device = device_pick(options["device"])
         if options["resume"]:
-            resume = checkpoint_load(options["resume"], kind="classifier")
+            resume = checkpoint_resume_load(options["resume"], kind="classifier")
             return classifier_from_payload(resume, path=options["resume"]).to(device), resume
         config = ClassifierConfig(arch=options["arch"], image_size=options["image_size"])
         return classifier_build(config, options["backbone_weights"]).to(device), None

@@ -10,7 +10,7 @@ import torch
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from torch.utils.data import Dataset, Subset
 
-from explainers.nn.checkpoints import checkpoint_load
+from explainers.nn.checkpoints import checkpoint_resume_load
 from explainers.nn.classifier import Classifier, classifier_load
 from explainers.nn.data import ImageFolderDataset, VOCDataset, data_loader
 from explainers.nn.decoder import Decoder, DecoderConfig, decoder_load
@@ -98,13 +98,14 @@ class Command(BaseCommand):
         if not options["resume"]:
             config = DecoderConfig.for_classifier(classifier, transposed_kernel=options["transposed_kernel"])
             return Decoder(config).to(device), None
+        resume = checkpoint_resume_load(options["resume"], kind="decoder")
         decoder = decoder_load(options["resume"], map_location=device)
         if decoder.config.in_channels != classifier.feature_channels:
             raise CommandError(
                 f"{options['resume']}: decoder expects {decoder.config.in_channels} channels but the "
                 f"classifier's layer4 gives {classifier.feature_channels}"
             )
-        return decoder, checkpoint_load(options["resume"], kind="decoder")
+        return decoder, resume
 
     def datasets(self, options: dict[str, Any], size: int) -> tuple[Dataset, Dataset]:
         if options["voc"]:

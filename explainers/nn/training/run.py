@@ -11,6 +11,7 @@ from torch import Tensor
 from torch.amp import GradScaler
 from torch.optim.lr_scheduler import LRScheduler, OneCycleLR
 
+from explainers.nn.checkpoints import resumable_check
 from explainers.nn.device import grad_scaler
 
 Log = Callable[[str], None]
@@ -91,6 +92,7 @@ def epoch_resume(
     """
     if resume is None:
         return 0
+    resumable_check(resume)
     rates = [group["lr"] for group in optimizer.param_groups]
     if "optimizer" in resume:
         optimizer.load_state_dict(resume["optimizer"])

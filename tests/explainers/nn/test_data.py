@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from explainers.nn.data import (
     ImageFolderDataset,
     VOCDataset,
     image_to_tensor,
+    inference_loader,
     tensor_to_image,
     write_synthetic_voc,
 )
@@ -153,3 +156,36 @@ def test_an_image_survives_the_trip_to_a_tensor_and_back() -> None:
     assert tensor.shape == (3, 5, 7)
     assert torch.equal(torch.from_numpy(np.array(tensor_to_image(tensor))), pixels)
     assert image_to_tensor(image, 4).shape == (3, 4, 4)
+
+
+def test_the_inference_loader_gives_every_image_in_order_decoded_by_worker_processes(tmp_path) -> None:
+    root = voc_folder(tmp_path, {name: [("dog", False)] for name in "abcdefghi"})
+    voc = VOCDataset(root, "train", image_size=32)
+
+    loader = inference_loader(voc, batch_size=2, workers=2)
+
+    assert loader.num_workers == 2
+    batches = list(loader)
+    assert [len(images) for images, _ in batches] == [2, 2, 2, 2, 1]
+    torch.testing.assert_close(
+        torch.cat([images for images, _ in batches]), torch.stack([voc[i][0] for i in range(9)])
+    )
+
+
+def test_a_loader_of_few_batches_decodes_in_process_as_starting_processes_would_cost_more(tmp_path) -> None:
+    root = voc_folder(tmp_path, {name: [("dog", False)] for name in "abcdef"})
+
+    assert (
+        inference_loader(VOCDataset(root, "train", image_size=32), batch_size=2, workers=2).num_workers == 0
+    )
+
+
+def test_a_daemonic_process_decodes_in_process_since_it_may_not_start_any(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = voc_folder(tmp_path, {name: [("dog", False)] for name in "abcdefghi"})
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)  # a Celery prefork child
+
+    assert (
+        inference_loader(VOCDataset(root, "train", image_size=32), batch_size=2, workers=4).num_workers == 0
+    )

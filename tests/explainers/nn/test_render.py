@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from explainers.nn.render import save_png
+from explainers.nn.render import frames, png_bytes, save_png
 
 
 def test_save_png_writes_the_pixels_of_the_tensor(tmp_path) -> None:
@@ -28,3 +28,15 @@ def test_save_png_writes_a_mask_in_grey(tmp_path) -> None:
     with Image.open(path) as written:
         assert written.mode == "L"
         assert np.asarray(written).tolist() == [[0, 255]]
+
+
+def test_a_batch_as_frames_gives_the_pixels_of_each_tensor_written_alone(tmp_path) -> None:
+    batch = torch.rand(2, 3, 5, 4, generator=torch.Generator().manual_seed(0))
+    batch[0, 0, 0, 0], batch[1, 2, 4, 3] = 1.7, -0.3  # out of range: clamped alike
+
+    pixels = frames(batch)
+
+    assert (pixels.shape, pixels.dtype) == ((2, 5, 4, 3), torch.uint8)
+    for image, frame in zip(batch, pixels, strict=True):
+        path = save_png(image, tmp_path / "alone.png")
+        assert png_bytes(frame.numpy()) == path.read_bytes()
