@@ -268,8 +268,7 @@ def _questions_pick(*, job: RenderJob) -> Selection:
         device=device,
         saliency=job.saliency,
     )
-    picks = [*selection.questions, *([selection.example] if selection.example else [])]
-    inference.FEATURES.keep_only(job.pk, {pick.prediction.key for pick in picks})
+    inference.FEATURES.keep_only(job.pk, {pick.prediction.key for pick in selection.picks})
     if selection.blank:  # the job's note says so too
         logger.info("render job %s: left out %s images with an empty Grad-CAM mask", job.pk, selection.blank)
     return selection

@@ -94,6 +94,12 @@ class Selection:
     unmistakable: Pick | None = None  # an attention check: its one class, the model sure of it
     instructed: Pick | None = None  # the picture behind an instructed-response attention check
 
+    @property
+    def picks(self) -> list[Pick]:
+        """Every image the job renders: the questions, the practice, the example and the checks' pictures."""
+        extras = (self.example, self.unmistakable, self.instructed)
+        return [*self.questions, *self.practice, *(pick for pick in extras if pick is not None)]
+
 
 def options_pick(*, prediction: Prediction, classes: Sequence[str], seed: int) -> tuple[str, ...]:
     """The top class, up to three other true labels, and classes absent from the picture: four, shuffled."""

@@ -58,7 +58,7 @@ def test_each_checkpoint_is_loaded_and_hashed_once_however_many_chunks_and_jobs_
                 world, output_dir=tmp_path / f"out{number}", slug=f"job{number}", chunk_size=1
             )
         job.refresh_from_db()
-        assert (job.status, job.total) == ("succeeded", 4)  # 4 chunks of one question each
+        assert (job.status, job.total) == ("succeeded", 6)  # 6 chunks of one image each
 
     assert loads == {"classifier": 1, "decoder": 1}
     assert hashes == {"classifier.pt": 3, "decoder.pt": 3}  # each job's registration, and rendering once

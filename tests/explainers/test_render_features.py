@@ -42,7 +42,7 @@ def rendered(world: TinyWorld, out: Path, on_commit: OnCommit, slug: str) -> Pat
     with on_commit(execute=True):
         job = tiny_job_create(world, output_dir=out, slug=slug, n_correct=1, n_wrong=4, chunk_size=2)
     job.refresh_from_db()
-    assert (job.status, job.total) == ("succeeded", 6)
+    assert (job.status, job.total) == ("succeeded", 8)  # with the practice and attention images
     return out
 
 
@@ -51,7 +51,7 @@ def test_a_job_runs_e_once_per_image_of_its_split(
 ) -> None:
     rendered(world, tmp_path / "out", django_capture_on_commit_callbacks, "once")
 
-    assert sum(encoded) == 12  # the split's 12 images, picked or not; none again to render the 6 picks
+    assert sum(encoded) == 12  # the split's 12 images, picked or not; none again to render the 8 picks
 
 
 def test_without_room_for_the_features_e_runs_again_and_the_pictures_agree_to_a_level(
@@ -67,9 +67,9 @@ def test_without_room_for_the_features_e_runs_again_and_the_pictures_agree_to_a_
 
     again = rendered(world, tmp_path / "again", django_capture_on_commit_callbacks, "again")
 
-    assert sum(encoded) == 12 + 6
+    assert sum(encoded) == 12 + 8  # the split, then the 8 picks again
     pictures = sorted(path.relative_to(kept) for path in kept.rglob("*.png"))
-    assert len(pictures) == 6 * 4 + 2  # and the two introductions' examples
+    assert len(pictures) == 8 * 4 + 2  # and the two introductions' examples
     for picture in pictures:
         first, second = (np.asarray(Image.open(root / picture), dtype=int) for root in (kept, again))
         assert np.abs(first - second).max() <= 1

@@ -149,11 +149,12 @@ def test_a_worker_killed_mid_chunk_has_its_chunk_redone_once_and_nothing_doubled
     os.kill(stopped["pid"], signal.SIGKILL)  # the pool's process rendering the chunk, mid-way
     job = workers.wait_finished(job)
 
-    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 6, 6), workers.logs()
+    # Five questions, the example, and the practice and attention images picked from the spares.
+    assert (job.status, job.error, job.done, job.total) == ("succeeded", "", 8, 8), workers.logs()
     attempts = {question.key: question.attempts for question in job.questions.all()}
     assert attempts == {key: 2 if key in stopped["keys"] else 1 for key in attempts}
     images = RenderedImage.objects.filter(question__job=job)
-    assert images.count() == 6 * 4
+    assert images.count() == 8 * 4
     assert all(file_sha256(out / image.path) == image.sha256 for image in images)
     assert not list(out.rglob(".*.png"))  # no partial file left by the killed process
     assert all(f"pid {stopped['pid']}" not in question.rendered_by for question in held.all())
