@@ -8,6 +8,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from survey.api import api_not_found
 from survey.media import serve_media
 
+# Errors raised outside a view: JSON under /api/, pages elsewhere; a database outage is a 503.
+handler400 = "core.http.bad_request"
+handler500 = "core.http.server_error"
+
 urlpatterns = [
     path("admin/analysis/", include("analysis.urls")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -269,6 +270,7 @@ def _validated(serializer_class: type[serializers.Serializer], data: object) -> 
     return serializer.validated_data
 
 
+@csrf_exempt  # a POST to a wrong path is a 404, not a CSRF refusal
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Any other path under /api/: a JSON 404 like every API error, not Django's HTML page."""
     return JsonResponse({"message": f"Not found: {request.path}"}, status=404)
