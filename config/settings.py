@@ -183,11 +183,19 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_query": {"()": "config.logfilters.StripQueryString"}},
+    "filters": {
+        "strip_query": {"()": "config.logfilters.StripQueryString"},
+        "redact_tokens": {"()": "config.logfilters.RedactTokens"},
+    },
     "formatters": {"server": {"format": "[{server_time}] {message}", "style": "{"}},
+    # Filters on the handlers, so that whatever logger a record comes from, no token reaches the output.
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["strip_query"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["strip_query", "redact_tokens"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["strip_query", "redact_tokens"],
+        },
     },
     "loggers": {
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
