@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,11 +10,13 @@ from django.core.management.utils import get_random_secret_key
 
 from config.env import (
     check_broker_url,
+    check_rate,
     env_bool,
     env_int,
     env_list,
     env_paths,
     env_str,
+    parse_cache_url,
     parse_database_url,
 )
 
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "survey",
@@ -61,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -83,6 +89,12 @@ TEMPLATES = [
 
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"), BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out username before any password is checked (admin and API).
+AUTHENTICATION_BACKENDS = [
+    "config.privacy.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -136,6 +148,33 @@ CELERY_BEAT_SCHEDULE = {
 }
 if CELERY_BEAT_SCHEDULE["mark-abandoned-participants"]["schedule"] <= 0:
     raise ImproperlyConfigured("SURVEY_ABANDON_SWEEP_SECONDS must be positive")
+
+# The cache: rate limits and login lockouts live here, so every worker must share it. CACHE_URL, else the
+# broker when it is Redis, else this process's memory (fine for one process; a deployment sets Redis).
+CACHES = {
+    "default": parse_cache_url(
+        env_str("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+    )
+}
+# django-ratelimit calls the local-memory cache unshared (true of several processes) and any other cache
+# than memcached or django-redis unsupported; Django's own RedisCache increments atomically.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Starts per client (the key is a salted hash of its address, kept only in the cache for the period).
+SURVEY_START_RATE = check_rate("SURVEY_START_RATE", env_str("SURVEY_START_RATE", "20/m"))
+
+# Logins (admin and HTTP basic auth) lock out by username after repeated failures. The lockout lives in the
+# cache, and no client address or user agent is stored or logged (see config.privacy).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.privacy.no_client_address"
+AXES_CLIENT_STR_CALLABLE = "config.privacy.username_only"
+AXES_DISABLE_ACCESS_LOG = True
+if AXES_FAILURE_LIMIT <= 0 or AXES_COOLOFF_TIME <= timedelta(0):
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive")
 
 # Explainers: where render jobs write their bundles (outside MEDIA_ROOT: study.json holds the answers),
 # and which device renders ("auto" picks CUDA when present).

@@ -23,7 +23,11 @@ print(" ".join(name for name in sys.argv[1:] if name in sys.modules))
 
 
 def test_the_warmed_app_and_the_participant_path_import_no_heavy_library() -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     command = [sys.executable, "-c", CHECK, *HEAVY]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
 

@@ -61,7 +61,7 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
         "GUNICORN_BIND": "127.0.0.1:0",
         "GUNICORN_WORKERS": "1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     env.pop("CELERY_BROKER_URL", None)
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
