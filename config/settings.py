@@ -168,12 +168,13 @@ SURVEY_START_RATE = check_rate("SURVEY_START_RATE", env_str("SURVEY_START_RATE",
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.privacy.no_client_address"
 AXES_CLIENT_STR_CALLABLE = "config.privacy.username_only"
 AXES_DISABLE_ACCESS_LOG = True
-if AXES_FAILURE_LIMIT <= 0 or AXES_COOLOFF_TIME <= timedelta(0):
+if AXES_FAILURE_LIMIT <= 0 or LOGIN_LOCKOUT_MINUTES <= 0:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive")
 
 # Explainers: where render jobs write their bundles (outside MEDIA_ROOT: study.json holds the answers),
