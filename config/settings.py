@@ -161,6 +161,9 @@ CACHES = {
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Starts per client (the key is a salted hash of its address, kept only in the cache for the period).
+# Behind a proxy every client has the proxy's address: name the header the proxy sets (e.g. X-Real-IP).
+# Set it only behind a proxy that overwrites the header, or clients could choose their own key.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
 SURVEY_START_RATE = check_rate("SURVEY_START_RATE", env_str("SURVEY_START_RATE", "20/m"))
 
 # Logins (admin and HTTP basic auth) lock out by username after repeated failures. The lockout lives in the

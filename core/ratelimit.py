@@ -16,8 +16,15 @@ from rest_framework.views import APIView
 
 
 def client_key(group: str, request: HttpRequest) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    return salted_hmac(f"core.ratelimit.{group}", address).hexdigest()
+    return salted_hmac(f"core.ratelimit.{group}", client_address(request)).hexdigest()
+
+
+def client_address(request: HttpRequest) -> str:
+    """REMOTE_ADDR, or the header CLIENT_ADDRESS_HEADER names (set by the proxy in front)."""
+    header = settings.CLIENT_ADDRESS_HEADER
+    if header:
+        return request.headers.get(header, "")
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class RateLimitThrottle(BaseThrottle):

@@ -66,6 +66,23 @@ def test_each_client_has_its_own_count_and_no_address_is_kept(settings) -> None:
     assert "203.0.113.7" not in cached_text() and "198.51.100.9" not in cached_text()
 
 
+def test_behind_a_proxy_the_address_comes_from_the_header_it_sets(settings) -> None:
+    settings.SURVEY_START_RATE = "1/m"
+    settings.CLIENT_ADDRESS_HEADER = "X-Real-IP"
+    study = make_study()
+    url = f"/api/studies/{study.slug}/participants/"
+
+    def start_behind_proxy(address: str) -> int:
+        response = Client().post(
+            url, "{}", content_type="application/json", REMOTE_ADDR="10.0.0.2", HTTP_X_REAL_IP=address
+        )
+        return response.status_code
+
+    statuses = [start_behind_proxy(address) for address in ("203.0.113.7", "198.51.100.9", "203.0.113.7")]
+
+    assert statuses == [201, 201, 429]
+
+
 @pytest.fixture
 def researcher(django_user_model):
     return django_user_model.objects.create_user("researcher", password=PASSWORD, is_staff=True)
