@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import os
-import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.servers import gunicorn
+
 TOKEN = "SecretToken_0123456789abcdefXYZ-"  # shaped like a token, belongs to nobody
 
 
@@ -52,39 +48,6 @@ def test_a_traceback_in_the_log_has_no_token(django_log) -> None:
     assert "/s/x/p/[token]/question/" in django_log.getvalue()
 
 
-@pytest.fixture
-def gunicorn(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """A real gunicorn with the project's config, on a free port, on an empty SQLite database (so a
-    participant path fails on the database and reaches the error log too)."""
-    env = {
-        **os.environ,
-        "GUNICORN_BIND": "127.0.0.1:0",
-        "GUNICORN_WORKERS": "1",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    env.pop("CELERY_BROKER_URL", None)
-    command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
-    log = tmp_path / "gunicorn.log"
-    with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        yield server, _wait_for_address(log)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_for_address(log: Path) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = re.search(r"Listening at: (http://127\.0\.0\.1:\d+)", log.read_text())
-        if found and "Booting worker" in log.read_text():
-            return found.group(1)
-        time.sleep(0.05)  # polling the log with a deadline
-    raise AssertionError(f"gunicorn did not start:\n{log.read_text()}")
-
-
 def _get(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
@@ -93,13 +56,13 @@ def _get(url: str) -> int:
         return refused.code
 
 
-def test_gunicorn_logs_participant_paths_without_their_tokens(gunicorn, tmp_path: Path) -> None:
-    server, address = gunicorn
-    statuses = [_get(f"{address}/api/participants/{TOKEN}/next/"), _get(f"{address}/s/x/p/{TOKEN}/")]
-    server.terminate()
-    server.wait(timeout=30)
+def test_gunicorn_logs_participant_paths_without_their_tokens(tmp_path: Path) -> None:
+    # An empty SQLite database: a participant path fails on it, so the error log is tested too.
+    log = tmp_path / "gunicorn.log"
+    with gunicorn(log, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}") as address:
+        statuses = [_get(f"{address}/api/participants/{TOKEN}/next/"), _get(f"{address}/s/x/p/{TOKEN}/")]
 
-    written = (tmp_path / "gunicorn.log").read_text()
+    written = log.read_text()
     assert statuses == [503, 503]  # the empty database has no tables: an outage, to the participant
     assert '"GET /api/participants/[token]/next/" 503' in written
     assert "Service Unavailable: /s/x/p/[token]/" in written
