@@ -149,13 +149,10 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BEAT_SCHEDULE["mark-abandoned-participants"]["schedule"] <= 0:
     raise ImproperlyConfigured("SURVEY_ABANDON_SWEEP_SECONDS must be positive")
 
-# The cache: rate limits and login lockouts live here, so every worker must share it. CACHE_URL, else the
-# broker when it is Redis, else this process's memory (fine for one process; a deployment sets Redis).
-CACHES = {
-    "default": parse_cache_url(
-        env_str("CACHE_URL") or (CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
-    )
-}
+# The cache: rate limits and login lockouts live here, so every worker must share it. CACHE_URL (Redis, on
+# a database of its own, not the broker's: clearing a cache flushes its database), else this process's
+# memory (right for one process; docker-compose sets Redis).
+CACHES = {"default": parse_cache_url(env_str("CACHE_URL"))}
 # django-ratelimit calls the local-memory cache unshared (true of several processes) and any other cache
 # than memcached or django-redis unsupported; Django's own RedisCache increments atomically.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]

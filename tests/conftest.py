@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from config.celery import app as celery_app
 
@@ -39,8 +40,10 @@ def _eager_celery_unless_redis(request: pytest.FixtureRequest) -> Iterator[None]
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """Rate limits and login lockouts live in the cache: no test inherits another's counts."""
-    cache.clear()
+    """Rate limits and login lockouts live in the cache: no test inherits another's counts. Only a
+    local-memory cache is cleared: clearing Redis would flush a database other runs may share."""
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture(autouse=True)
