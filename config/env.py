@@ -6,6 +6,7 @@ A bad value raises ImproperlyConfigured at start-up, never later.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
@@ -108,3 +109,19 @@ def check_broker_url(url: str) -> str:
             f"CELERY_BROKER_URL {url!r} is not a broker URL; use e.g. redis://host:6379/0, or leave it empty"
         )
     return url
+
+
+def parse_cache_url(url: str) -> dict[str, object]:
+    """A Django CACHES entry: Redis for redis:// and rediss://, this process's memory for ""."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(url).scheme in {"redis", "rediss"}:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(f"CACHE_URL must be redis:// or rediss://, got {urlsplit(url).scheme}://")
+
+
+def check_rate(name: str, rate: str) -> str:
+    """A django-ratelimit rate, "<count>/<period>" such as "20/m" or "100/10m"."""
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", rate):
+        raise ImproperlyConfigured(f'{name} must read like "20/m" or "100/10m", got {rate!r}')
+    return rate

@@ -1,7 +1,8 @@
 """gunicorn settings (`gunicorn -c config/gunicorn.py config.wsgi:application`).
 
 The access log leaves out what the platform promises not to keep: no client address, no query string
-(Prolific ids arrive in it), no referer and no user agent.
+(Prolific ids arrive in it), no referer and no user agent; and participant tokens in paths are
+redacted, there and in the error log (config.gunicorn_logging).
 """
 
 from __future__ import annotations
@@ -11,5 +12,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# The master loads and warms the app (config.wsgi) once; workers fork ready, respawns included.
+preload_app = True
 accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+logger_class = "config.gunicorn_logging.RedactingLogger"
+control_socket_disable = True  # not used, and two instances on one host would share its path

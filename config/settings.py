@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,11 +10,13 @@ from django.core.management.utils import get_random_secret_key
 
 from config.env import (
     check_broker_url,
+    check_rate,
     env_bool,
     env_int,
     env_list,
     env_paths,
     env_str,
+    parse_cache_url,
     parse_database_url,
 )
 
@@ -30,6 +33,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the site's host names when DEBUG is off")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# JSON under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "core.http.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +45,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "survey",
@@ -50,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",
+    "core.http.ApiBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,6 +89,12 @@ TEMPLATES = [
 
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"), BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes first: it refuses a locked-out username before any password is checked (admin and API).
+AUTHENTICATION_BACKENDS = [
+    "config.privacy.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -142,6 +157,34 @@ CELERY_BEAT_SCHEDULE = {
 if CELERY_BEAT_SCHEDULE["mark-abandoned-participants"]["schedule"] <= 0:
     raise ImproperlyConfigured("SURVEY_ABANDON_SWEEP_SECONDS must be positive")
 
+# The cache: rate limits and login lockouts live here, so every worker must share it. CACHE_URL (Redis, on
+# a database of its own, not the broker's: clearing a cache flushes its database), else this process's
+# memory (right for one process; docker-compose sets Redis).
+CACHES = {"default": parse_cache_url(env_str("CACHE_URL"))}
+# django-ratelimit calls the local-memory cache unshared (true of several processes) and any other cache
+# than memcached or django-redis unsupported; Django's own RedisCache increments atomically.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Starts per client (the key is a salted hash of its address, kept only in the cache for the period).
+# Behind a proxy every client has the proxy's address: name the header the proxy sets (e.g. X-Real-IP).
+# Set it only behind a proxy that overwrites the header, or clients could choose their own key.
+CLIENT_ADDRESS_HEADER = env_str("CLIENT_ADDRESS_HEADER")
+SURVEY_START_RATE = check_rate("SURVEY_START_RATE", env_str("SURVEY_START_RATE", "20/m"))
+
+# Logins (admin and HTTP basic auth) lock out by username after repeated failures. The lockout lives in the
+# cache, and no client address or user agent is stored or logged (see config.privacy).
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.privacy.no_client_address"
+AXES_CLIENT_STR_CALLABLE = "config.privacy.username_only"
+AXES_DISABLE_ACCESS_LOG = True
+if AXES_FAILURE_LIMIT <= 0 or LOGIN_LOCKOUT_MINUTES <= 0:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive")
+
 # Explainers: where render jobs write their bundles (outside MEDIA_ROOT: study.json holds the answers),
 # and which device renders ("auto" picks CUDA when present).
 EXPLAINERS_RENDER_ROOT = Path(env_str("EXPLAINERS_RENDER_ROOT", str(BASE_DIR / "var" / "renders")))
@@ -203,11 +246,19 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"strip_query": {"()": "config.logfilters.StripQueryString"}},
+    "filters": {
+        "strip_query": {"()": "config.logfilters.StripQueryString"},
+        "redact_tokens": {"()": "config.logfilters.RedactTokens"},
+    },
     "formatters": {"server": {"format": "[{server_time}] {message}", "style": "{"}},
+    # Filters on the handlers, so that whatever logger a record comes from, no token reaches the output.
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
-        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["strip_query"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["strip_query", "redact_tokens"]},
+        "server": {
+            "class": "logging.StreamHandler",
+            "formatter": "server",
+            "filters": ["strip_query", "redact_tokens"],
+        },
     },
     "loggers": {
         "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -16,12 +17,14 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import ErrorSerializer
+from core.ratelimit import RateLimitThrottle
 from survey.models import Answer, ExtraAnswer, Participant, Study
 from survey.selectors.participants import (
     NextQuestion,
@@ -48,11 +51,20 @@ def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
+class StartRateThrottle(RateLimitThrottle):
+    group = "survey.participant-start"
+    rate_setting = "SURVEY_START_RATE"
+
+
 class ParticipantApi(APIView):
-    """Base for the token-addressed endpoints: no authentication, the token is the credential."""
+    """Base for the participant endpoints: no authentication, the token is the credential.
+
+    JSON only: a cross-site form post (which a browser sends without asking) is refused with 415.
+    """
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
 
     def participant(self, token: str) -> Participant:
         participant = participant_by_token(token=token)
@@ -63,6 +75,9 @@ class ParticipantApi(APIView):
 
 # Nested serializers are named explicitly in the schema: every view's "InputSerializer" would clash.
 class ParticipantStartApi(ParticipantApi):
+    # Anyone may start, so a client's starts are limited: they create rows and move the round-robin turn.
+    throttle_classes = [StartRateThrottle]
+
     @extend_schema_serializer(component_name="ParticipantStartInput")
     class InputSerializer(serializers.Serializer):
         prolific_pid = serializers.CharField(required=False, allow_blank=True, max_length=EXTERNAL_ID_MAX)
@@ -87,7 +102,7 @@ class ParticipantStartApi(ParticipantApi):
             "consent first. Prolific ids are stored only as salted hashes."
         ),
         request=InputSerializer,
-        responses={201: OutputSerializer, **_errors(400, 404, 409)},
+        responses={201: OutputSerializer, **_errors(400, 404, 409, 415, 429)},
     )
     def post(self, request: Request, slug: str) -> Response:
         study = _study_or_404(slug)
@@ -239,7 +254,7 @@ class AnswerSubmitApi(ParticipantApi):
             "the current one."
         ),
         request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer, **_errors(400, 404, 409)},
+        responses={201: OutputSerializer, 200: OutputSerializer, **_errors(400, 404, 409, 415)},
     )
     def post(self, request: Request, token: str) -> Response:
         # No participant_touch: a refused answer must write nothing, and a stored one records the time.
@@ -269,6 +284,7 @@ def _validated(serializer_class: type[serializers.Serializer], data: object) -> 
     return serializer.validated_data
 
 
+@csrf_exempt  # a POST to a wrong path is a 404, not a CSRF refusal
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Any other path under /api/: a JSON 404 like every API error, not Django's HTML page."""
     return JsonResponse({"message": f"Not found: {request.path}"}, status=404)

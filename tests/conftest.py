@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from config.celery import app as celery_app
 
@@ -34,6 +36,14 @@ def _eager_celery_unless_redis(request: pytest.FixtureRequest) -> Iterator[None]
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Rate limits and login lockouts live in the cache: no test inherits another's counts. Only a
+    local-memory cache is cleared: clearing Redis would flush a database other runs may share."""
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture(autouse=True)

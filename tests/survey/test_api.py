@@ -54,7 +54,7 @@ def test_starting_returns_a_token_the_condition_and_the_number_of_questions(clie
 
 
 def test_starting_needs_no_body(client, study) -> None:
-    assert client.post(start_url(study.slug)).status_code == 201
+    assert client.post(start_url(study.slug), format="json").status_code == 201
 
 
 def test_starting_in_an_unknown_study_is_404_with_a_message(client) -> None:

@@ -132,17 +132,22 @@ def test_the_participant_completes_only_after_every_check_and_the_analysis_sees_
 
 def test_the_api_serves_a_check_with_its_role_and_takes_the_answer_back(study: Study) -> None:
     client = Client()
-    token = client.post(f"/api/studies/{study.slug}/participants/").json()["token"]
+    token = client.post(
+        f"/api/studies/{study.slug}/participants/", "{}", content_type="application/json"
+    ).json()["token"]
     ada = Participant.objects.get(token=token)
     answer_until_check(ada)
 
     check = client.get(f"/api/participants/{token}/next/").json()
     without_role = client.post(
-        f"/api/participants/{token}/answers/", {"question": check["question"], "option": CANT_TELL}
+        f"/api/participants/{token}/answers/",
+        {"question": check["question"], "option": CANT_TELL},
+        content_type="application/json",
     )
     answered = client.post(
         f"/api/participants/{token}/answers/",
         {"question": check["question"], "option": CANT_TELL, "role": "attention"},
+        content_type="application/json",
     )
 
     assert check["role"] == "attention" and check["instruction"].startswith("For this question")
