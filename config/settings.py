@@ -163,7 +163,10 @@ if CELERY_BEAT_SCHEDULE["mark-abandoned-participants"]["schedule"] <= 0:
 CACHES = {"default": parse_cache_url(env_str("CACHE_URL"))}
 # django-ratelimit calls the local-memory cache unshared (true of several processes) and any other cache
 # than memcached or django-redis unsupported; Django's own RedisCache increments atomically.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# django-axes likewise calls the local-memory cache invalid (it is, across processes: set CACHE_URL), and
+# warns that lockouts by username alone can be dodged by rotating user agents: that is the privacy choice
+# (no address or user agent is ever a lockout key), and lockouts by username cannot be dodged that way.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001", "axes.W001", "axes.W006"]
 
 # Starts per client (the key is a salted hash of its address, kept only in the cache for the period).
 # Behind a proxy every client has the proxy's address: name the header the proxy sets (e.g. X-Real-IP).
@@ -182,6 +185,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.privacy.no_client_address"
 AXES_CLIENT_STR_CALLABLE = "config.privacy.username_only"
 AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no start-up banner in every command
 if AXES_FAILURE_LIMIT <= 0 or LOGIN_LOCKOUT_MINUTES <= 0:
     raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be positive")
 
