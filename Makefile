@@ -6,15 +6,20 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEMO_FLAGS ?=  # e.g. --drawn (a survey in seconds, no training) or --budget full
 DEMO_ENV := DEBUG=1 DATABASE_URL=$${DEMO_DATABASE_URL:-sqlite:///var/demo.sqlite3} CELERY_BROKER_URL= MEDIA_ROOT=$${DEMO_MEDIA_ROOT:-var/demo-media}
 
 .PHONY: venv chromium fonts test test-sqlite lint format demo bench clean
 
+# pip shows its own progress: a bar with the time left for each download, then one counting the
+# packages as it installs them (pip 25.1 and later, which the first step brings).
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "install: the pinned Python packages into $(VENV) (first run only; torch is the largest download)"
+	@SECONDS=0 && { test -x $(PY) || $(PYTHON) -m venv $(VENV); } \
+	  && $(PY) -m pip install --quiet --upgrade pip \
+	  && $(PY) -m pip install --progress-bar on -r requirements-dev.txt \
+	  && echo "install: done in $$((SECONDS / 60)) min $$((SECONDS % 60)) s"
 	@touch $@
 
 venv: $(BIN)/.installed
@@ -50,7 +55,7 @@ format: venv
 demo: venv fonts
 	@mkdir -p var/static
 	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v 0
-	$(DEMO_ENV) $(PY) manage.py demo_setup --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(PY) manage.py demo_setup --host $(HOST) --port $(PORT) $(DEMO_FLAGS)
 	$(DEMO_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 bench: venv

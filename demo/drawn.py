@@ -1,5 +1,6 @@
 """A drawn placeholder of the demo bundle: Pillow only, in a second, with no torch and no training.
 
+Its pictures show the classes' emoji (coloured shapes without the emoji font), as the trained demo's do.
 Its explanation images only imitate each method's style, built from a hand-made attention blob: Grad-CAM
 shows the input through the blob, (1 - m) + m·x, and PV a blurred, posterised "reconstruction" through
 it, (1 - m) + m·y. Names and introductions come from the methods' definitions, and the questions follow
@@ -15,6 +16,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from explainers.methods import DEFAULT_METHODS, method_get
+from explainers.nn.glyphs import glyphs_load
 from explainers.nn.labels import VOC_CLASSES, VOC_DISPLAY_NAMES
 from survey.constants import CANT_TELL
 from survey.services.bundle_spec import (
@@ -152,33 +154,24 @@ def _scene(
     """
     sky, ground = _colour(rng.random(), 0.25, 0.95), _colour(rng.random(), 0.35, 0.6)
     image = Image.new("RGB", (SIZE, SIZE), sky)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle((0, int(SIZE * 0.65), SIZE, SIZE), fill=ground)
+    ImageDraw.Draw(image).rectangle((0, int(SIZE * 0.65), SIZE, SIZE), fill=ground)
     spots = [(rng.randint(50, 90), rng.randint(70, 150)), (rng.randint(134, 174), rng.randint(70, 150))]
     rng.shuffle(spots)
     if radius is not None:
         spots[0] = (SIZE // 2, SIZE // 2)
-    _draw_object(draw, label, spots[0], radius=radius or rng.randint(32, 44))
+    _paste_object(image, label, spots[0], radius=radius or rng.randint(36, 48))
     if prediction != label:
-        _draw_object(draw, prediction, spots[1], radius=rng.randint(24, 34))
+        _paste_object(image, prediction, spots[1], radius=rng.randint(26, 36))
     focus = spots[0] if prediction == label else spots[1]
     return image, _attention(focus, rng)
 
 
-def _draw_object(draw: ImageDraw.ImageDraw, name: str, centre: tuple[int, int], *, radius: int) -> None:
-    # Each class is one shape in one colour, so a careful look at the explanation can tell them apart.
-    index = VOC_CLASSES.index(name)
-    fill = _colour(index / len(VOC_CLASSES), 0.85, 0.9 if index % 2 else 0.6)
-    sides = 3 + index % 5
-    if sides == 7:
-        draw.ellipse(
-            (centre[0] - radius, centre[1] - radius, centre[0] + radius, centre[1] + radius), fill=fill
-        )
-    else:
-        draw.regular_polygon((*centre, radius), sides, rotation=index * 9, fill=fill, outline=(30, 30, 30))
-    draw.ellipse(
-        (centre[0] - 6, centre[1] - 6, centre[0] + 6, centre[1] + 6), fill=_colour(index / 7 % 1, 0.5, 1)
-    )
+def _paste_object(image: Image.Image, name: str, centre: tuple[int, int], *, radius: int) -> None:
+    """The class's glyph, its longer side 2 * ``radius``, centred on ``centre``."""
+    glyph = glyphs_load().images[VOC_CLASSES.index(name)]
+    scale = 2 * radius / max(glyph.size)
+    glyph = glyph.resize((round(glyph.width * scale), round(glyph.height * scale)), Image.Resampling.LANCZOS)
+    image.paste(glyph, (centre[0] - glyph.width // 2, centre[1] - glyph.height // 2), glyph)
 
 
 def _attention(focus: tuple[int, int], rng: random.Random) -> Image.Image:

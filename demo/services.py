@@ -31,7 +31,7 @@ def demo_bundle(
 ) -> Path:
     """Write the demo bundle into `directory`: rendered by trained networks, or drawn when `drawn`.
 
-    The networks are trained for `budget` (demo.rendered.BUDGETS) on the first run only, and kept in
+    The networks are trained for `budget` (demo.training.BUDGETS) on the first run only, and kept in
     `work_dir` (default var/demo-work).
     """
     if drawn:

@@ -19,14 +19,22 @@ from explainers.nn.checkpoints import (
     state_dict_apply,
 )
 
-ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+TORCHVISION_ARCHS = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+# Narrow ResNets for a CPU budget (the demo): torchvision's basic blocks with ``width`` channels after
+# the stem instead of 64, doubling at each stage, so layer4 gives 8 * width. Half the width is about a
+# quarter of the arithmetic. No ImageNet weights exist for them: they train from scratch.
+NARROW_ARCHS: dict[str, tuple[tuple[int, int, int, int], int]] = {  # name: (blocks per stage, width)
+    "resnet10_w32": ((1, 1, 1, 1), 32),
+    "resnet18_w32": ((2, 2, 2, 2), 32),
+}
+ARCHS = (*TORCHVISION_ARCHS, *NARROW_ARCHS)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
 class ClassifierConfig:
-    arch: str = "resnet50"  # torchvision ResNet constructor; layer4 gives 2048 channels (512 for 18/34)
+    arch: str = "resnet50"  # one of ARCHS; layer4 gives 2048 channels (512 for 18/34, 256 for the _w32)
     num_classes: int = 20  # PASCAL VOC; one sigmoid posterior per class (multi-label)
     image_size: int = 224  # side of the square RGB input it was trained on
 
@@ -39,7 +47,39 @@ class ClassifierConfig:
 
 def resnet_bare(arch: str) -> resnet.ResNet:
     """An untrained torchvision ResNet; ``weights=None`` so nothing is ever downloaded."""
+    if arch in NARROW_ARCHS:
+        return resnet_narrow(*NARROW_ARCHS[arch])
     return getattr(resnet, arch)(weights=None)
+
+
+def resnet_narrow(blocks: tuple[int, int, int, int], width: int) -> resnet.ResNet:
+    """torchvision's ResNet with basic blocks at ``width`` channels, initialised as torchvision does."""
+    with torch.device("meta"):  # the 64-channel layers are replaced below: never allocate them
+        net = resnet.ResNet(resnet.BasicBlock, list(blocks))
+    net.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+    net.bn1 = nn.BatchNorm2d(width)
+    widths = [width * 2**stage for stage in range(4)]  # 32 -> 32, 64, 128, 256
+    inputs = [width, *widths[:-1]]
+    net.layer1, net.layer2, net.layer3, net.layer4 = (
+        resnet_stage(i, w, n, stride=1 if stage == 0 else 2)
+        for stage, (i, w, n) in enumerate(zip(inputs, widths, blocks, strict=True))
+    )
+    net.fc = nn.Linear(widths[-1], 1000)
+    for module in net.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+    return net
+
+
+def resnet_stage(in_channels: int, width: int, blocks: int, *, stride: int) -> nn.Sequential:
+    """``blocks`` basic blocks; the first changes the resolution and width, with a 1x1 shortcut if so."""
+    shortcut = None
+    if stride != 1 or in_channels != width:
+        shortcut = nn.Sequential(
+            nn.Conv2d(in_channels, width, kernel_size=1, stride=stride, bias=False), nn.BatchNorm2d(width)
+        )
+    first = resnet.BasicBlock(in_channels, width, stride, shortcut)
+    return nn.Sequential(first, *(resnet.BasicBlock(width, width) for _ in range(blocks - 1)))
 
 
 def feature_channels_of(arch: str) -> int:

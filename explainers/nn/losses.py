@@ -25,12 +25,24 @@ SSIM_SIGMA = 1.5
 SSIM_K1, SSIM_K2 = 0.01, 0.03
 
 
-def gaussian_window(size: int, sigma: float, channels: int, like: Tensor) -> Tensor:
-    """A normalised 2-D Gaussian, one copy per channel for a grouped conv: (channels, 1, size, size)."""
+def gaussian_line(size: int, sigma: float, like: Tensor) -> Tensor:
+    """A normalised 1-D Gaussian of ``size`` taps, (size,); the 2-D window is its outer product."""
     offsets = torch.arange(size, dtype=like.dtype, device=like.device) - (size - 1) / 2
     line = torch.exp(-(offsets**2) / (2 * sigma**2))
-    line = line / line.sum()
-    return torch.outer(line, line).expand(channels, 1, size, size)
+    return line / line.sum()
+
+
+def gaussian_band(length: int, like: Tensor) -> Tensor:
+    """(length - 10, length): row i holds SSIM's Gaussian at columns i to i + 10, zeros elsewhere.
+
+    Multiplying by it blurs along one axis wherever the whole window fits, as a convolution without
+    padding does.
+    """
+    line = gaussian_line(SSIM_WINDOW, SSIM_SIGMA, like)
+    starts = torch.arange(length - SSIM_WINDOW + 1, device=like.device)[:, None]  # (l, 1)
+    taps = torch.arange(length, device=like.device)[None, :] - starts  # (l, length), the tap at each column
+    inside = (taps >= 0) & (taps < SSIM_WINDOW)
+    return torch.where(inside, line[taps.clamp(0, SSIM_WINDOW - 1)], torch.zeros((), dtype=like.dtype))
 
 
 def ssim(x: Tensor, y: Tensor, *, data_range: float = 1.0, reduction: str = "mean") -> Tensor:
@@ -48,11 +60,13 @@ def ssim(x: Tensor, y: Tensor, *, data_range: float = 1.0, reduction: str = "mea
         )
     if x.dim() == 3:
         x, y = x.unsqueeze(0), y.unsqueeze(0)  # (C, H, W) -> (1, C, H, W)
-    channels = x.shape[1]
-    window = gaussian_window(SSIM_WINDOW, SSIM_SIGMA, channels, x)
+    rows, columns = gaussian_band(x.shape[-2], x), gaussian_band(x.shape[-1], x)  # (h, H), (w, W)
 
     def blur(t: Tensor) -> Tensor:
-        return F.conv2d(t, window, groups=channels)
+        # The Gaussian is separable, so the 11x11 blur is two matrix products, (h, H) @ t @ (W, w): on a
+        # CPU about 4 times as fast as the grouped convolution it equals, and SSIM as a whole 1.7 times
+        # (bench/bench_demo.py).
+        return rows @ t @ columns.T  # (B, C, H, W) -> (B, C, h, w)
 
     mu_x, mu_y = blur(x), blur(y)
     # (Co)variances do not change when a constant is subtracted; centring each channel first keeps

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -249,10 +250,12 @@ def write_synthetic_voc(
     image_size: int = 128,
     seed: int = 0,
     glyphs: Glyphs | None = None,
+    on_image: Callable[[], None] | None = None,
 ) -> Path:
     """Write a VOCdevkit-layout dataset (JPEGImages, Annotations, ImageSets/Main) under ``root``.
 
     ``glyphs`` defaults to ``glyphs_load()``, which logs a warning when it falls back to shapes.
+    ``on_image`` is called after each image is written, e.g. to move a progress bar.
     """
     if min(n_train, n_val, n_test) < 0 or image_size < 32:
         raise ValueError(
@@ -278,6 +281,8 @@ def write_synthetic_voc(
                 annotation_xml(image_id, image_size, scene.objects)
             )
             scenes[split].append((image_id, scene.objects))
+            if on_image is not None:
+                on_image()
     scenes["trainval"] = scenes["train"] + scenes["val"]
     for split, items in scenes.items():
         main = root / "ImageSets" / "Main"

@@ -47,7 +47,9 @@ def test_a_second_demo_run_reuses_the_trained_networks(tmp_path: Path) -> None:
     demo_bundle_render(directory=tmp_path / "second", work_dir=work, budget="tiny", log=said.append)
     assert len(trained) == 2
     assert {path: path.stat().st_mtime_ns for path in work.rglob("*.pt")} == trained
-    assert not [line for line in said if line.startswith("Training")]
+    building = ("First run", "dataset:", "classifier:", "decoder:")
+    assert not [line for line in said if line.startswith(building)]
+    assert [line for line in said if line.startswith("render:")]
     first, second = (json.loads((tmp_path / name / "study.json").read_text()) for name in ("first", "second"))
     assert first == second
 

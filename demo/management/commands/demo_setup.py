@@ -5,15 +5,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.commands import application_errors
-from demo.rendered import BUDGETS
 from demo.services import DEMO_RESEARCHER, demo_researcher_ensure, demo_study_ensure
+from demo.training import BUDGETS
 
 
 class Command(BaseCommand):
     help = (
         "Create (or keep) the open demo study and a demo researcher login, then print where to go. "
         "The study's explanations are rendered by small networks trained on synthetic pictures the first "
-        "time (about a minute and a half on two CPU cores), or drawn with --drawn."
+        "time (a few minutes on two CPU cores, with a bar per phase that says how long is left), or drawn "
+        "with --drawn in seconds."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             choices=list(BUDGETS),
             default="quick",
             help="how long the networks train: tiny (seconds, they learn next to nothing), quick (the "
-            "default, about 1.5 minutes on two CPU cores) or full (tens of CPU minutes, one on a GPU)",
+            "default, a few minutes on two CPU cores) or full (far longer: meant for a GPU)",
         )
         parser.add_argument(
             "--work-dir",

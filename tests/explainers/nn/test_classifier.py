@@ -11,9 +11,10 @@ from explainers.nn.classifier import (
     classifier_build,
     classifier_load,
     classifier_save,
+    feature_channels_of,
     predict,
 )
-from explainers.nn.decoder import decoder_save
+from explainers.nn.decoder import DecoderConfig, decoder_save
 from tests.explainers.nn.builders import SIZE, images, tiny_classifier, tiny_decoder
 
 
@@ -147,3 +148,22 @@ def test_predict_gives_posteriors_prediction_sets_and_the_top_class() -> None:
 def test_an_unknown_architecture_is_refused() -> None:
     with pytest.raises(ValueError, match="arch must be one of"):
         ClassifierConfig(arch="vgg16")
+
+
+@pytest.mark.parametrize(("arch", "blocks"), [("resnet10_w32", 1), ("resnet18_w32", 2)])
+def test_a_narrow_resnet_has_half_the_channels_at_each_stage_and_rebuilds_from_its_checkpoint(
+    tmp_path, arch: str, blocks: int
+) -> None:
+    torch.manual_seed(0)
+    model = classifier_build(ClassifierConfig(arch=arch, image_size=64)).eval()
+    classifier_save(model, tmp_path / "narrow.pt")
+    again = classifier_load(tmp_path / "narrow.pt")
+
+    with torch.inference_mode():
+        z = model.encode(images(batch=2, size=64))
+        torch.testing.assert_close(again(images(batch=2, size=64)), model.head(z))
+    assert z.shape == (2, 256, 2, 2)
+    assert feature_channels_of(arch) == model.feature_channels == 256
+    assert [model.layer1[0].conv1.out_channels, model.layer4[0].conv1.out_channels] == [32, 256]
+    assert all(len(layer) == blocks for layer in (model.layer1, model.layer2, model.layer3, model.layer4))
+    assert DecoderConfig.for_classifier(ClassifierConfig(arch=arch)).in_channels == 256

@@ -118,3 +118,16 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:
     assert all((first / name).read_bytes() == (again / name).read_bytes() for name in files)
     image = Path("JPEGImages/synth_000001.jpg")
     assert (first / image).read_bytes() != (other / image).read_bytes()
+
+
+def test_the_writer_reports_each_image_as_it_is_written(tmp_path: Path) -> None:
+    written: list[int] = []
+
+    def count() -> None:
+        written.append(len(list((tmp_path / "JPEGImages").glob("*.jpg"))))
+
+    write_synthetic_voc(
+        tmp_path, n_train=3, n_val=1, n_test=2, image_size=32, glyphs=hue_glyphs(), on_image=count
+    )
+
+    assert written == [1, 2, 3, 4, 5, 6]  # once per image, after its file exists
