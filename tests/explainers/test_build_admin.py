@@ -14,15 +14,10 @@ from django.urls import reverse
 from explainers.models import Checkpoint, RenderJob, SelectionDryRun
 from explainers.services import checkpoint_register
 from survey.models import Study
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

@@ -14,20 +14,8 @@ import explainers.tasks  # noqa: F401  (registers the render tasks before the wo
 from config.celery import app
 from explainers.models import RenderJob, SelectionDryRun
 from survey.models import Study
-from tests.explainers.helpers import TinyWorld, tiny_world, wait_until
+from tests.explainers.helpers import TinyWorld, wait_until
 from tests.explainers.test_build_admin import build_form
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
-
-
-@pytest.fixture
-def render_queue() -> None:
-    """An empty queue: messages left by an earlier session would name ids this database reuses."""
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("render")
 
 
 @pytest.mark.redis

@@ -11,14 +11,9 @@ from django.core.management import CommandError, call_command
 from explainers.models import Checkpoint
 from explainers.nn.checkpoints import checkpoint_load
 from explainers.nn.classifier import classifier_load, classifier_save
-from tests.explainers.helpers import TinyWorld, tiny_world
+from tests.explainers.helpers import TinyWorld
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

@@ -12,15 +12,10 @@ import pytest
 from explainers.models import RenderJob
 from explainers.services import RenderError, checkpoint_network, checkpoint_register
 from explainers.services import checkpoints as service
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ from explainers.admin import CheckpointForm
 from explainers.models import Checkpoint
 from explainers.nn.checkpoints import CheckpointError
 from explainers.services import checkpoint_register
-from tests.explainers.helpers import TinyWorld, tiny_world
+from tests.explainers.helpers import TinyWorld
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 def test_it_records_the_config_metrics_and_fingerprint_of_a_classifier(world: TinyWorld) -> None:

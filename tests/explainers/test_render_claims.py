@@ -16,15 +16,10 @@ from explainers.models import RenderedImage, RenderJob, RenderQuestion
 from explainers.services import inference
 from explainers.services.rendering import CLAIM_LEASE, questions_claim
 from survey.models import Study
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

@@ -10,14 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from explainers.models import Checkpoint, RenderJob
-from tests.explainers.helpers import TinyWorld, tiny_world
+from tests.explainers.helpers import TinyWorld
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 def render_study(world: TinyWorld, out: Path, *extra: str, classifier: Path | None = None) -> str:

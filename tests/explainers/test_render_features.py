@@ -12,15 +12,10 @@ from torch import Tensor
 
 from explainers.nn.classifier import Classifier
 from explainers.services.checkpoints import networks_forget
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

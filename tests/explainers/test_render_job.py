@@ -21,15 +21,10 @@ from explainers.services import (
 )
 from explainers.services.checkpoints import file_sha256
 from survey.models import Study
-from tests.explainers.helpers import IMAGE_SIZE, TinyWorld, tiny_world
+from tests.explainers.helpers import IMAGE_SIZE, TinyWorld
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 @pytest.fixture

@@ -10,15 +10,10 @@ from django.db import OperationalError
 
 from explainers import services, tasks
 from explainers.models import RenderedImage, RenderJob
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world
+from tests.explainers.helpers import TinyWorld, tiny_job_create
 
 pytestmark = pytest.mark.django_db
 OnCommit = Callable[..., object]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 def job_planned(world: TinyWorld, out: Path, on_commit: OnCommit, *, run: bool = False) -> RenderJob:

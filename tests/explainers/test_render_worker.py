@@ -16,19 +16,7 @@ from django.core.management import call_command
 import explainers.tasks  # noqa: F401  (registers the tasks before the worker starts)
 from config.celery import app
 from explainers.models import RenderJob
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world, wait_until
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
-
-
-@pytest.fixture
-def render_queue() -> None:
-    """An empty queue: messages left by an earlier session would name job ids this database reuses."""
-    with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("render")
+from tests.explainers.helpers import TinyWorld, tiny_job_create, wait_until
 
 
 @pytest.mark.redis

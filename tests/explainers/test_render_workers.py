@@ -23,7 +23,7 @@ from explainers.models import RenderedImage, RenderJob
 from explainers.nn.files import file_sha256
 from explainers.services.rendering import image_relpath
 from explainers.tasks import render_job_run
-from tests.explainers.helpers import TinyWorld, tiny_job_create, tiny_world, wait_until
+from tests.explainers.helpers import TinyWorld, tiny_job_create, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -31,11 +31,6 @@ pytestmark = [
     pytest.mark.postgres,  # the workers and the test share the database, from separate processes
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture(scope="session")
-def world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    return tiny_world(tmp_path_factory.getbasetemp() / "tiny-world")
 
 
 class Workers:
