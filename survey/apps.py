@@ -13,3 +13,6 @@ class SurveyConfig(AppConfig):
     def ready(self) -> None:
         # Once, before any URLconf is read: `<token:...>` in survey.urls and survey.api_urls.
         register_converter(TokenConverter, "token")
+        from survey import signals
+
+        signals.connect()

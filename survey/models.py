@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.db import models
 
@@ -71,6 +72,9 @@ class Study(models.Model):
     assignment_counter = models.PositiveIntegerField(default=0, editable=False)
     hash_salt = models.CharField(max_length=64, default=new_salt, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Changes whenever the study's conditions, questions, explanations or examples do: the key under which
+    # a server process keeps them in memory (survey.selectors.content). Never reused, unlike ids on SQLite.
+    content_version = models.UUIDField(default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name_plural = "studies"
@@ -268,6 +272,9 @@ class Participant(models.Model):
     attention_failed = models.BooleanField(default=False)
     # The participant's own code, when the study gives unique codes; set on completion.
     completion_code = models.CharField(max_length=32, blank=True)
+    # Study questions and attention checks answered. They are answered in order, so this says where the
+    # participant is without reading their answers; it is also the version an answer's write checks.
+    answered_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-started_at"]

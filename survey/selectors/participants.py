@@ -20,7 +20,7 @@ from survey.selectors.questions import (
     question_option_order,
     question_options,
 )
-from survey.selectors.sequence import Item, Role, sequence_current, sequence_following
+from survey.selectors.sequence import Item, Role, sequence_items
 from survey.selectors.studies import study_abandon_cutoff, study_condition_counts
 
 # Re-exported: the survey's code and tests know these as the participant selectors' own.
@@ -99,59 +99,50 @@ def participant_practice_pending(participant: Participant) -> QuerySet[ExtraQues
     ).exclude(answers__participant=participant)
 
 
+def participant_items(participant: Participant) -> list[Item]:
+    """Everything the participant is asked, attention checks included, in their order."""
+    return sequence_items(question_order=participant.question_order, slots=participant.attention_slots)
+
+
 def participant_current_item(participant: Participant) -> Item | None:
-    """The study question or attention check the participant answers next; None when all are answered."""
-    return sequence_current(**participant_sequence(participant))
+    """The study question or attention check the participant answers next; None when all are answered.
 
-
-def participant_sequence(participant: Participant) -> dict:
-    """What sequence_current needs to place the participant: their order, answers, checks and slots."""
-    checks = participant.extra_answers.filter(question__role=ExtraQuestion.Role.ATTENTION)
-    return {
-        "question_order": participant.question_order,
-        "answered": set(participant.answers.values_list("question_id", flat=True)),
-        "slots": participant.attention_slots,
-        # A participant without checks has answered none: no query for them.
-        "checks_answered": set(checks.values_list("question_id", flat=True))
-        if participant.attention_slots
-        else set(),
-    }
+    Items are answered in order, so the count of answered ones says where the participant is: no query.
+    """
+    items = participant_items(participant)
+    return items[participant.answered_count] if participant.answered_count < len(items) else None
 
 
 def participant_current_question_id(participant: Participant) -> int | None:
     """The first of the participant's study questions that has no answer yet (checks aside)."""
-    answered = set(participant.answers.values_list("question_id", flat=True))
-    return next((qid for qid in participant.question_order if qid not in answered), None)
+    upcoming = participant_items(participant)[participant.answered_count :]
+    return next((item.id for item in upcoming if item.role == Role.QUESTION), None)
 
 
 def participant_progress(participant: Participant) -> Progress:
     """How far the participant is, counted as the progress bar counts: attention checks included."""
-    state = participant_sequence(participant)
-    done = len(state["answered"]) + len(state["checks_answered"])
-    return Progress(answered=done, total=len(participant.question_order) + len(participant.attention_slots))
+    total = len(participant.question_order) + len(participant.attention_slots)
+    return Progress(answered=participant.answered_count, total=total)
 
 
 def participant_next_question(participant: Participant) -> NextQuestion | None:
     """What the participant answers next, or None when every question and check is answered."""
-    state = participant_sequence(participant)
-    current = sequence_current(**state)
-    if current is None:
+    items, done = participant_items(participant), participant.answered_count
+    if done >= len(items):
         return None
     return item_question(
-        item=current,
+        item=items[done],
         study=participant.study,
         condition_id=participant.condition_id,
         seed=participant.seed,
-        following=sequence_following(current=current, **state),
+        following=items[done + 1] if done + 1 < len(items) else None,
     )
 
 
 def participant_practice_question(participant: Participant) -> NextQuestion | None:
     """The practice question the participant answers next, or None when they are all answered."""
-    practice = list(participant.study.extra_questions.filter(role=ExtraQuestion.Role.PRACTICE))
     return practice_question(
         study=participant.study,
-        practice=practice,
         answered=set(participant.extra_answers.values_list("question_id", flat=True)),
         condition_id=participant.condition_id,
         seed=participant.seed,

@@ -21,6 +21,7 @@ from survey.models import (
     Question,
     Study,
 )
+from survey.selectors.content import StudyContent, study_content
 from survey.selectors.sequence import Item, Role
 
 # The largest side, in CSS pixels, an image is shown at on a wide screen (two sit beside the options
@@ -101,8 +102,12 @@ def option_label(option: str, *, study: Study) -> str:
 def item_question(
     *, item: Item, study: Study, condition_id: int, seed: int, following: Item | None = None
 ) -> NextQuestion:
-    """The study question or attention check ``item``, as the participant in ``condition_id`` sees it."""
-    question, explanation = _with_explanation(item, study=study, condition_id=condition_id)
+    """The study question or attention check ``item``, as the participant in ``condition_id`` sees it.
+
+    Read from the study's content in memory (survey.selectors.content): no query.
+    """
+    content = study_content(study)
+    question, explanation = _with_explanation(item, content=content, condition_id=condition_id)
     return NextQuestion(
         question=question,
         explanation=explanation,
@@ -111,61 +116,40 @@ def item_question(
         options=question_options(question, seed=seed, study=study),
         role=item.role,
         instruction=getattr(question, "instruction", ""),
-        preload=_preload(following, study=study, condition_id=condition_id),
+        preload=()
+        if following is None
+        else _urls(*_with_explanation(following, content=content, condition_id=condition_id)),
     )
 
 
 def practice_question(
-    *,
-    study: Study,
-    practice: list[ExtraQuestion],
-    answered: set[int],
-    condition_id: int,
-    seed: int,
+    *, study: Study, answered: set[int], condition_id: int, seed: int
 ) -> NextQuestion | None:
     """The first practice question (in the study's order) not answered yet, or None when all are."""
+    content = study_content(study)
+    practice = content.practice()
     pending = [question for question in practice if question.pk not in answered]
     if not pending:
         return None
     question, following = pending[0], (pending[1] if len(pending) > 1 else None)
     return NextQuestion(
         question=question,
-        explanation=_explanation(question, condition_id=condition_id),
+        explanation=content.extra_explanations.get((question.pk, condition_id)),
         position=len(practice) - len(pending) + 1,
         total=len(practice),
         options=question_options(question, seed=seed, study=study),
         preload=()
         if following is None
-        else _urls(following, _explanation(following, condition_id=condition_id)),
+        else _urls(following, content.extra_explanations.get((following.pk, condition_id))),
     )
-
-
-def _explanation(
-    question: Question | ExtraQuestion, *, condition_id: int
-) -> Explanation | ExtraExplanation | None:
-    return question.explanations.filter(condition_id=condition_id).first()
 
 
 def _with_explanation(
-    item: Item, *, study: Study, condition_id: int
+    item: Item, *, content: StudyContent, condition_id: int
 ) -> tuple[Question | ExtraQuestion, Explanation | ExtraExplanation | None]:
-    """The item's question and its explanation in the condition, in one query (two without one)."""
-    model = ExtraExplanation if item.role == Role.ATTENTION else Explanation
-    explanation = (
-        model.objects.select_related("question")
-        .filter(question_id=item.id, question__study=study, condition_id=condition_id)
-        .first()
-    )
-    if explanation is not None:
-        return explanation.question, explanation
-    question_model = ExtraQuestion if item.role == Role.ATTENTION else Question
-    return question_model.objects.get(pk=item.id, study=study), None
-
-
-def _preload(following: Item | None, *, study: Study, condition_id: int) -> tuple[str, ...]:
-    if following is None:
-        return ()
-    return _urls(*_with_explanation(following, study=study, condition_id=condition_id))
+    if item.role == Role.ATTENTION:
+        return content.extra_questions[item.id], content.extra_explanations.get((item.id, condition_id))
+    return content.questions[item.id], content.explanations.get((item.id, condition_id))
 
 
 def _urls(

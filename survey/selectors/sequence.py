@@ -28,6 +28,30 @@ class Item:
     total: int  # study questions plus attention checks: what the progress bar counts
 
 
+def sequence_items(*, question_order: Sequence[int], slots: Sequence[Sequence[int]]) -> list[Item]:
+    """Everything the participant is asked, in order: a check comes once ``after`` study questions are
+    answered, before the next question (checks due together come in the slots' order)."""
+    total = len(question_order) + len(slots)
+    items: list[Item] = []
+    pending = [(int(after), int(check_id)) for after, check_id in slots]
+    for done in range(len(question_order) + 1):
+        due = [slot for slot in pending if slot[0] <= done]
+        pending = [slot for slot in pending if slot[0] > done]
+        items += [
+            Item(Role.ATTENTION, check_id, len(items) + 1 + i, total) for i, (_, check_id) in enumerate(due)
+        ]
+        if done < len(question_order):
+            items.append(Item(Role.QUESTION, question_order[done], len(items) + 1, total))
+    return items
+
+
+def sequence_at(*, question_order: Sequence[int], slots: Sequence[Sequence[int]], index: int) -> Item | None:
+    """The item at 0-based ``index`` (how many are answered, since they are answered in order); None
+    past the end."""
+    items = sequence_items(question_order=question_order, slots=slots)
+    return items[index] if index < len(items) else None
+
+
 def sequence_current(
     *,
     question_order: Sequence[int],
@@ -36,14 +60,10 @@ def sequence_current(
     checks_answered: Collection[int],
 ) -> Item | None:
     """The first unanswered item: a due attention check, else the next study question; None when done."""
-    done = sum(1 for question_id in question_order if question_id in answered)
-    checks_done = sum(1 for _, check_id in slots if check_id in checks_answered)
-    position, total = done + checks_done + 1, len(question_order) + len(slots)
-    for after, check_id in slots:
-        if check_id not in checks_answered and done >= after:
-            return Item(Role.ATTENTION, check_id, position, total)
-    upcoming = next((qid for qid in question_order if qid not in answered), None)
-    return None if upcoming is None else Item(Role.QUESTION, upcoming, position, total)
+    for item in sequence_items(question_order=question_order, slots=slots):
+        if item.id not in (checks_answered if item.role == Role.ATTENTION else answered):
+            return item
+    return None
 
 
 def sequence_following(

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -29,14 +30,15 @@ from survey.models import (
     Question,
     Study,
 )
+from survey.selectors.content import study_content
 from survey.selectors.participants import (
     condition_fill,
+    participant_current_item,
     participant_is_stale,
-    participant_sequence,
     question_option_ids,
     question_option_order,
 )
-from survey.selectors.sequence import Item, Role, attention_slots_plan, sequence_current, sequence_following
+from survey.selectors.sequence import Item, Role, attention_slots_plan
 from survey.selectors.studies import study_abandon_cutoff
 
 
@@ -80,6 +82,7 @@ CLIENT_MS_MAX = 24 * 3600 * 1000  # a browser's response time beyond a day is no
 # Unique completion codes: no 0/O or 1/I/L, so a code read off the screen is typed right.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
+STORE_TRIES = 5  # a store is tried again only after losing a race or a completion-code clash
 
 
 @dataclass(frozen=True)
@@ -207,14 +210,23 @@ def _condition_choose(*, study: Study, conditions: list[Condition], counter: int
     return next(c for c in in_turn if fill.get(c.pk, 0) == least)
 
 
-@transaction.atomic
-def participant_touch(*, participant: Participant, now: datetime | None = None) -> Participant:
-    """Record that the participant was seen; one gone quiet for too long is abandoned first."""
+def participant_touch(
+    *, participant: Participant, now: datetime | None = None, showing: bool = False
+) -> Participant:
+    """Record that the participant was seen, in one UPDATE; with ``showing``, also start the current
+    question's clock unless it already runs (a reload keeps the first time). One gone quiet for too long
+    is abandoned instead."""
     now = now or timezone.now()
     if participant.status == Participant.Status.IN_PROGRESS and participant_is_stale(participant, now=now):
         _participant_abandon_if_stale(participant=participant, now=now)
         participant.refresh_from_db(fields=["status"])
-    Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
+        return participant
+    seen: dict[str, object] = {"last_seen_at": now}
+    if showing:
+        # The database's time wins: another request may have shown the question since this one read it.
+        seen["current_shown_at"] = Coalesce(F("current_shown_at"), Value(now))
+        participant.current_shown_at = participant.current_shown_at or now
+    Participant.objects.filter(pk=participant.pk).update(**seen)
     participant.last_seen_at = now
     return participant
 
@@ -235,19 +247,13 @@ def participant_intro_seen(*, participant: Participant, now: datetime | None = N
     participant.refresh_from_db(fields=["intro_seen_at"])
 
 
-@transaction.atomic
 def participant_question_shown(*, participant: Participant, now: datetime | None = None) -> None:
     """Start the current question's clock the first time it is shown; a reload keeps the first time."""
-    # Always ask the database: the in-memory time may belong to a question answered since in another
-    # request, and trusting it would leave the next question without a clock (response_ms 0).
     now = now or timezone.now()
-    started = Participant.objects.filter(
-        pk=participant.pk, status=Participant.Status.IN_PROGRESS, current_shown_at__isnull=True
-    ).update(current_shown_at=now)
-    if started:
-        participant.current_shown_at = now
-    else:  # shown before, by this request's predecessor or another one: keep that time
-        participant.refresh_from_db(fields=["current_shown_at"])
+    Participant.objects.filter(pk=participant.pk, status=Participant.Status.IN_PROGRESS).update(
+        current_shown_at=Coalesce(F("current_shown_at"), Value(now))
+    )
+    participant.current_shown_at = participant.current_shown_at or now
 
 
 @transaction.atomic
@@ -275,7 +281,6 @@ def participants_mark_abandoned(*, now: datetime | None = None) -> int:
     return marked
 
 
-@transaction.atomic
 def answer_submit(
     *,
     participant: Participant,
@@ -288,37 +293,146 @@ def answer_submit(
     """Store the answer to the participant's current question or attention check; the same answer twice
     is stored once.
 
+    One transaction of two writes: the participant's row moves on, on the condition that it is still as
+    it was read (so of two concurrent submits one moves it, and the other, reading it again, is answered
+    as a repeat or refused), then the answer is inserted. Refusals write nothing.
+
     ``client_response_ms`` is the browser's own measure (from both images shown to the click). It is kept
     beside the server's only when plausible: positive and below the server's, which also counts the network.
     """
     now = now or timezone.now()
-    locked = participant_lock(pk=participant.pk)
-    existing = _answer_existing(participant=locked, role=role, question_id=question_id)
+    for _ in range(STORE_TRIES):
+        item = participant_current_item(participant)
+        if item is None or (role, question_id) != (item.role, item.id) or not _is_active(participant, now):
+            return _answer_not_current(
+                participant=participant, role=role, question_id=question_id, option=option, now=now
+            )
+        question = _item_question(participant=participant, item=item)
+        if option not in question_option_ids(question):
+            raise InvalidOption(f"{option!r} is not one of the options of question {question_id}.")
+        try:
+            answer = _answer_store(
+                participant=participant,
+                item=item,
+                question=question,
+                option=option,
+                now=now,
+                client_ms=client_response_ms,
+            )
+        except (_Moved, IntegrityError):  # another request moved the participant on (or a code clashed)
+            participant.refresh_from_db()
+            continue
+        return AnswerResult(created=True, answer=answer)
+    raise IntegrityError(f"the answer could not be stored in {STORE_TRIES} tries")
+
+
+class _Moved(Exception):
+    """The participant's row was not where this request read it: another request wrote it first."""
+
+
+def _is_active(participant: Participant, now: datetime) -> bool:
+    return participant.status == Participant.Status.IN_PROGRESS and not participant_is_stale(
+        participant, now=now
+    )
+
+
+def _item_question(*, participant: Participant, item: Item) -> Question | ExtraQuestion:
+    content = study_content(participant.study)
+    return content.extra_questions[item.id] if item.role == Role.ATTENTION else content.questions[item.id]
+
+
+def _answer_store(
+    *,
+    participant: Participant,
+    item: Item,
+    question: Question | ExtraQuestion,
+    option: str,
+    now: datetime,
+    client_ms: int | None,
+) -> Answer | ExtraAnswer:
+    timing = answer_timing(participant=participant, now=now, client_ms=client_ms)
+    moved_on = _participant_moved_on(
+        participant=participant, item=item, question=question, option=option, now=now
+    )
+    with transaction.atomic():
+        # As read: the same item current, and the same clock (a reload may have started it since).
+        moved = Participant.objects.filter(
+            pk=participant.pk,
+            status=Participant.Status.IN_PROGRESS,
+            answered_count=participant.answered_count,
+            current_shown_at=participant.current_shown_at,
+        ).update(**moved_on)
+        if not moved:
+            raise _Moved
+        if item.role == Role.ATTENTION:
+            answer = ExtraAnswer.objects.create(
+                participant=participant,
+                question=question,
+                option=option,
+                correct=option == question.answer,
+                position=item.position,
+                option_order=question_option_order(question, seed=participant.seed),
+                **timing,
+            )
+        else:
+            answer = Answer.objects.create(
+                participant=participant,
+                question=question,
+                option=option,
+                position=participant.question_order.index(question.pk) + 1,
+                option_order=question_option_order(question, seed=participant.seed),
+                **timing,
+            )
+    for field, value in moved_on.items():
+        setattr(participant, field, value)
+    return answer
+
+
+def _participant_moved_on(
+    *, participant: Participant, item: Item, question: Question | ExtraQuestion, option: str, now: datetime
+) -> dict[str, object]:
+    """The participant's row once this item is answered: the next item's clock not started yet, and on
+    the last item, completed (with their own code when the study gives them)."""
+    done = item.position == item.total
+    moved_on: dict[str, object] = {
+        "answered_count": participant.answered_count + 1,
+        "current_shown_at": None,
+        "last_seen_at": now,
+        "status": Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
+        "completed_at": now if done else None,
+    }
+    if item.role == Role.ATTENTION and option != question.answer:
+        # Exact without a lock: the count only moves with answered_count, which the write checks.
+        failures = participant.attention_failures + 1
+        moved_on["attention_failures"] = failures
+        moved_on["attention_failed"] = failures > participant.study.attention_allowance
+    if done and participant.study.unique_completion_codes:
+        # A clash is about one in 10^15 per pair of codes; the unique constraint has the last word, and
+        # answer_submit tries again with another code.
+        moved_on["completion_code"] = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return moved_on
+
+
+def _answer_not_current(
+    *, participant: Participant, role: Role, question_id: int, option: str, now: datetime
+) -> AnswerResult:
+    """An answer to anything but the current item of an active participant: a repeat, or a refusal."""
+    existing = _answer_existing(participant=participant, role=role, question_id=question_id)
     if existing is not None and existing.option == option:
         return AnswerResult(created=False, answer=existing)
-    participant_require_active(participant=locked, now=now)
+    participant_require_active(participant=participant, now=now)
     if existing is not None:
         raise AnswerConflict(
             f"Question {existing.position} was already answered with another option; "
             "answers cannot be changed."
         )
-    sequence = participant_sequence(locked)
-    item = _current_item(sequence=sequence, role=role, question_id=question_id)
-    model = ExtraQuestion if role == Role.ATTENTION else Question
-    question = model.objects.get(pk=item.id)
-    if option not in question_option_ids(question):
-        raise InvalidOption(f"{option!r} is not one of the options of question {question_id}.")
-    timing = answer_timing(participant=locked, now=now, client_ms=client_response_ms)
-    if role == Role.ATTENTION:
-        answer = _check_answer_create(participant=locked, check=question, option=option, item=item, **timing)
-    else:
-        answer = _answer_create(participant=locked, question=question, option=option, **timing)
-    if answer is None:  # lost a race we should not have been able to lose; the stored answer decides
-        return _answer_reread(participant=locked, role=role, question_id=question_id, option=option)
-    done = sequence_following(current=item, **sequence) is None  # the state read above, this answer given
-    _participant_advance(participant=locked, now=now, done=done)
-    participant.refresh_from_db()
-    return AnswerResult(created=True, answer=answer)
+    current = participant_current_item(participant)
+    if current is None:
+        raise ParticipantFinished("You have already answered every question.")
+    raise WrongQuestion(
+        f"Question {question_id} is not your current question; "
+        f"question {current.position} of {current.total} is."
+    )
 
 
 def _answer_existing(
@@ -359,90 +473,3 @@ def participant_require_active(*, participant: Participant, now: datetime) -> No
             "You left this study, or were away too long, so it cannot be continued. "
             "Your answers so far are kept."
         )
-
-
-def _current_item(*, sequence: dict, role: Role, question_id: int) -> Item:
-    current = sequence_current(**sequence)
-    if current is None:
-        raise ParticipantFinished("You have already answered every question.")
-    if (role, question_id) != (current.role, current.id):
-        raise WrongQuestion(
-            f"Question {question_id} is not your current question; "
-            f"question {current.position} of {current.total} is."
-        )
-    return current
-
-
-def _answer_create(
-    *, participant: Participant, question: Question, option: str, **timing: object
-) -> Answer | None:
-    try:
-        with transaction.atomic():
-            return Answer.objects.create(
-                participant=participant,
-                question=question,
-                option=option,
-                position=participant.question_order.index(question.pk) + 1,
-                option_order=question_option_order(question, seed=participant.seed),
-                **timing,
-            )
-    except IntegrityError:
-        return None
-
-
-def _check_answer_create(
-    *, participant: Participant, check: ExtraQuestion, option: str, item: Item, **timing: object
-) -> ExtraAnswer | None:
-    """Store an attention check's answer; a failure counts, and marks the participant once past the
-    study's allowance."""
-    correct = option == check.answer
-    try:
-        with transaction.atomic():
-            answer = ExtraAnswer.objects.create(
-                participant=participant,
-                question=check,
-                option=option,
-                correct=correct,
-                position=item.position,
-                option_order=question_option_order(check, seed=participant.seed),
-                **timing,
-            )
-    except IntegrityError:
-        return None
-    if not correct:
-        failures = participant.attention_failures + 1  # the row is locked: no lost update
-        Participant.objects.filter(pk=participant.pk).update(
-            attention_failures=failures, attention_failed=failures > participant.study.attention_allowance
-        )
-    return answer
-
-
-def _answer_reread(*, participant: Participant, role: Role, question_id: int, option: str) -> AnswerResult:
-    existing = _answer_existing(participant=participant, role=role, question_id=question_id)
-    if existing is None or existing.option != option:
-        raise AnswerConflict("This question was already answered with another option.")
-    return AnswerResult(created=False, answer=existing)
-
-
-def _participant_advance(*, participant: Participant, now: datetime, done: bool) -> None:
-    Participant.objects.filter(pk=participant.pk).update(
-        current_shown_at=None,
-        last_seen_at=now,
-        status=Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
-        completed_at=now if done else None,
-    )
-    if done and participant.study.unique_completion_codes:
-        _completion_code_give(participant=participant)
-
-
-def _completion_code_give(*, participant: Participant) -> None:
-    # A clash is about one in 10^15 per pair of codes; the unique constraint still has the last word.
-    for _ in range(5):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        try:
-            with transaction.atomic():
-                Participant.objects.filter(pk=participant.pk, completion_code="").update(completion_code=code)
-            return
-        except IntegrityError:
-            continue
-    raise IntegrityError("no unique completion code found in five tries")

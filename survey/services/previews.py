@@ -22,6 +22,7 @@ from survey.selectors.checks import (
     comprehension_state,
     practice_feedback,
 )
+from survey.selectors.content import study_content
 from survey.selectors.participants import NextQuestion, Progress, Step
 from survey.selectors.questions import item_question, practice_question, question_option_ids
 from survey.selectors.sequence import Item, Role, attention_slots_plan, sequence_current, sequence_following
@@ -108,16 +109,13 @@ class Preview:
         self._save()
         return all(graded.values())
 
-    def _practice(self) -> list[ExtraQuestion]:
-        return list(self.study.extra_questions.filter(role=ExtraQuestion.Role.PRACTICE))
-
     def _practice_pending(self) -> bool:
-        return any(str(question.pk) not in self.state["practice"] for question in self._practice())
+        practice = study_content(self.study).practice()
+        return any(str(question.pk) not in self.state["practice"] for question in practice)
 
     def practice(self) -> NextQuestion | None:
         return practice_question(
             study=self.study,
-            practice=self._practice(),
             answered={int(key) for key in self.state["practice"]},
             condition_id=self.condition.pk,
             seed=self.state["seed"],

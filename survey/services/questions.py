@@ -7,7 +7,7 @@ from datetime import datetime
 
 from survey.models import Participant, Study
 from survey.selectors.participants import NextQuestion, participant_next_question
-from survey.services.participants import ParticipantNotActive, participant_question_shown, participant_touch
+from survey.services.participants import ParticipantNotActive, participant_touch
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,13 @@ def participant_current_question(
 ) -> NextQuestion | Completed:
     """Record the participant as seen, start the current question's clock, and return the question.
 
-    Raises ParticipantNotActive for a participant who left or went quiet too long (marked abandoned here).
-    Deliberately not one transaction: being seen, and being found abandoned, stand even when refused.
+    One write (participant_touch), and the question comes from the study's content in memory. Raises
+    ParticipantNotActive for a participant who left or went quiet too long (marked abandoned here, which
+    stands although the request is refused).
     """
-    participant = participant_touch(participant=participant, now=now)
+    showing = participant.status == Participant.Status.IN_PROGRESS
+    participant = participant_touch(participant=participant, now=now, showing=showing)
     if participant.status == Participant.Status.ABANDONED:
         raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
-    participant_question_shown(participant=participant, now=now)
     upcoming = participant_next_question(participant)
     return Completed(study=participant.study) if upcoming is None else upcoming
