@@ -230,23 +230,28 @@ def main() -> None:
     parser.add_argument("--bf16-images", type=int, default=8, help="Pictures compared in bf16 and fp32.")
     parser.add_argument("--train-batch", type=int, default=32, help="Decoder training batch on the GPU.")
     parser.add_argument("--smoke", action="store_true", help="Run the GPU section on the CPU at toy sizes.")
+    parser.add_argument(
+        "--device", default="cpu", help="Where sections 1 and 2 run: cpu (default) or cuda (then also 3)."
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cpu = torch.device("cpu")
-    print(f"ResNet-50 + the paper's decoder at {args.size} px, CPU ({args.threads} threads)")
+    device = torch.device(args.device)
+    where = f"CPU ({args.threads} threads)" if device.type == "cpu" else torch.cuda.get_device_name(device)
+    print(f"ResNet-50 + the paper's decoder at {args.size} px, {where}")
     print(f"\n-- explain() against its limit and pytorch-grad-cam, {args.rounds} rounds: median and range")
-    speed_section(args.size, [int(b) for b in args.batches.split(",")], args.rounds, cpu)
-    print("\n-- bf16 against fp32: what it changes in the pictures")
-    bf16_section(args.size, args.bf16_images, cpu)
+    speed_section(args.size, [int(b) for b in args.batches.split(",")], args.rounds, device)
+    print(f"\n-- bf16 against fp32 ({device.type}): what it changes in the pictures")
+    bf16_section(args.size, args.bf16_images, device)
     print("\n-- GPU")
     if args.smoke:
-        gpu_throughput(64, [1, 2], 1, cpu)
-        decoder_epoch(64, 8, 4, cpu)
+        gpu_throughput(64, [1, 2], 1, torch.device("cpu"))
+        decoder_epoch(64, 8, 4, torch.device("cpu"))
         print("(smoke run on the CPU at toy sizes: nothing above measures a GPU)")
     elif torch.cuda.is_available():
         cuda = torch.device("cuda")
         print(torch.cuda.get_device_name(cuda))
-        bf16_section(args.size, args.bf16_images, cuda)
+        if device.type != "cuda":
+            bf16_section(args.size, args.bf16_images, cuda)
         gpu_throughput(args.size, [1, 32, 128], 20, cuda)
         decoder_epoch(args.size, VOC_TRAIN_IMAGES, args.train_batch, cuda)
     else:
