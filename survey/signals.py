@@ -1,4 +1,4 @@
-"""A new content version for a study whenever a row of its content is saved or deleted.
+"""A new content version for a study whenever it or a row of its content is saved or deleted.
 
 Server processes keep a study's content in memory under its version (survey.selectors.content). Every
 write to that content goes through a model's save or delete (the admin, the bundle import, the services),
@@ -31,6 +31,10 @@ def study_content_changed(*, study_id: int) -> None:
     Study.objects.filter(pk=study_id).update(content_version=uuid.uuid4())
 
 
+def _study(sender: type[Model], instance: Study, **kwargs: object) -> None:
+    study_content_changed(study_id=instance.pk)
+
+
 def _by_study(sender: type[Model], instance: Model, **kwargs: object) -> None:
     study_content_changed(study_id=instance.study_id)
 
@@ -40,6 +44,7 @@ def _by_condition(sender: type[Model], instance: Model, **kwargs: object) -> Non
 
 
 def connect() -> None:
+    post_save.connect(_study, sender=Study, dispatch_uid="content-version:Study:save")
     for model in OWNED_BY_STUDY:
         post_save.connect(_by_study, sender=model, dispatch_uid=f"content-version:{model.__name__}:save")
         post_delete.connect(_by_study, sender=model, dispatch_uid=f"content-version:{model.__name__}:del")

@@ -27,8 +27,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from core.pages import application_error_page
-from survey.models import Condition, Study
+from survey.models import Condition, ConditionExample, Study
 from survey.selectors.checks import ComprehensionIncomplete
+from survey.selectors.content import condition_examples
 from survey.selectors.participants import NextQuestion, Role, Step, participant_by_token
 from survey.selectors.studies import study_by_slug, study_time_estimate
 from survey.services.journeys import Journey, ParticipantJourney
@@ -42,7 +43,6 @@ from survey.services.participants import (
     SurveyError,
     external_id_hashes,
     participant_start,
-    participant_touch,
 )
 from survey.services.previews import Preview
 from survey.services.questions import Completed
@@ -111,6 +111,9 @@ def _link_key(slug: str) -> str:
 def with_participant(view: JourneyView) -> Callable[..., HttpResponse]:
     """Resolve the URL's token to a participant of the URL's study, and record that they were seen.
 
+    The view decides the step from the participant as read: one gone quiet too long is shown as having
+    left (participant_step), and is marked so when the visit is recorded.
+
     A refusal the view does not handle itself is shown on the error page.
     """
 
@@ -121,7 +124,11 @@ def with_participant(view: JourneyView) -> Callable[..., HttpResponse]:
             return _unavailable(request, "Link not found", "This survey link is not valid. Please check it.")
         if request.session.get(_session_key(slug)) != token:
             request.session[_session_key(slug)] = token
-        return view(request, ParticipantJourney(participant_touch(participant=participant)))
+        journey = ParticipantJourney(participant)
+        try:
+            return view(request, journey)
+        finally:
+            journey.visit_end()  # after the view, so that its own write can record the visit
 
     return never_cache(error_page(wrapper))
 
@@ -270,8 +277,8 @@ def intro(request: HttpRequest, journey: Journey) -> HttpResponse:
     return render(request, "survey/intro.html", _context(journey, examples=_examples(journey), total=total))
 
 
-def _examples(journey: Journey) -> list:
-    return list(journey.condition.examples.all())
+def _examples(journey: Journey) -> list[ConditionExample]:
+    return condition_examples(study=journey.study, condition_id=journey.condition.pk)
 
 
 def comprehension(request: HttpRequest, journey: Journey) -> HttpResponse:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from survey.models import ExtraQuestion, Participant, Study
 from survey.selectors.checks import Comprehension, PracticeFeedback, comprehension_state, practice_feedback
+from survey.selectors.content import study_content_at
 from survey.selectors.questions import (
     NextQuestion,
     Option,
@@ -20,7 +23,7 @@ from survey.selectors.questions import (
     question_option_order,
     question_options,
 )
-from survey.selectors.sequence import Item, Role, sequence_items
+from survey.selectors.sequence import Item, Role, sequence_at, sequence_items
 from survey.selectors.studies import study_abandon_cutoff, study_condition_counts
 
 # Re-exported: the survey's code and tests know these as the participant selectors' own.
@@ -57,10 +60,36 @@ class Progress:
 
 
 def participant_by_token(*, token: str, slug: str | None = None) -> Participant | None:
-    participants = Participant.objects.select_related("study", "condition").filter(token=token)
-    if slug is not None:
-        participants = participants.filter(study__slug=slug)
-    return participants.first()
+    """The participant with this token (in the study ``slug``, when given), or None.
+
+    One query: the participant's row and their study's content version; the study and the condition
+    come from the study's content in memory (survey.selectors.content).
+    """
+    params = [token] if slug is None else [token, slug]
+    participant = next(iter(Participant.objects.raw(_by_token_sql(with_slug=slug is not None), params)), None)
+    if participant is not None:
+        version = uuid.UUID(str(participant.study_version))  # SQLite returns the text it stores
+        content = study_content_at(study_id=participant.study_id, version=version)
+        participant.study, participant.condition = content.study, content.conditions[participant.condition_id]
+    return participant
+
+
+@cache
+def _by_token_sql(*, with_slug: bool) -> str:
+    """participant_by_token's query, compiled by the ORM once per process: compiling it again on every
+    request cost more CPU than running it."""
+    participants = Participant.objects.filter(token=_TOKEN).annotate(
+        study_version=F("study__content_version")
+    )
+    if with_slug:
+        participants = participants.filter(study__slug=_SLUG)
+    sql, params = participants.order_by()[:1].query.sql_with_params()
+    if params != ((_TOKEN, _SLUG) if with_slug else (_TOKEN,)):  # raw() is given exactly these
+        raise RuntimeError(f"unexpected parameters in the participant lookup: {params!r}")
+    return sql
+
+
+_TOKEN, _SLUG = "<token>", "<slug>"  # stand-ins for compiling; each request passes its own
 
 
 def participant_is_stale(participant: Participant, *, now: datetime | None = None) -> bool:
@@ -109,8 +138,15 @@ def participant_current_item(participant: Participant) -> Item | None:
 
     Items are answered in order, so the count of answered ones says where the participant is: no query.
     """
-    items = participant_items(participant)
-    return items[participant.answered_count] if participant.answered_count < len(items) else None
+    return _participant_at(participant)[0]
+
+
+def _participant_at(participant: Participant) -> tuple[Item | None, Item | None]:
+    return sequence_at(
+        question_order=participant.question_order,
+        slots=participant.attention_slots,
+        index=participant.answered_count,
+    )
 
 
 def participant_current_question_id(participant: Participant) -> int | None:
@@ -127,15 +163,15 @@ def participant_progress(participant: Participant) -> Progress:
 
 def participant_next_question(participant: Participant) -> NextQuestion | None:
     """What the participant answers next, or None when every question and check is answered."""
-    items, done = participant_items(participant), participant.answered_count
-    if done >= len(items):
+    current, following = _participant_at(participant)
+    if current is None:
         return None
     return item_question(
-        item=items[done],
+        item=current,
         study=participant.study,
         condition_id=participant.condition_id,
         seed=participant.seed,
-        following=items[done + 1] if done + 1 < len(items) else None,
+        following=following,
     )
 
 

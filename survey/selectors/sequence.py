@@ -31,25 +31,37 @@ class Item:
 def sequence_items(*, question_order: Sequence[int], slots: Sequence[Sequence[int]]) -> list[Item]:
     """Everything the participant is asked, in order: a check comes once ``after`` study questions are
     answered, before the next question (checks due together come in the slots' order)."""
+    order = _sequence_order(question_order, slots)
     total = len(question_order) + len(slots)
-    items: list[Item] = []
-    pending = [(int(after), int(check_id)) for after, check_id in slots]
+    return [Item(role, item_id, index + 1, total) for index, (role, item_id) in enumerate(order)]
+
+
+def sequence_at(
+    *, question_order: Sequence[int], slots: Sequence[Sequence[int]], index: int
+) -> tuple[Item | None, Item | None]:
+    """The item at 0-based ``index`` (how many are answered: they are answered in order) and the one
+    after it; None past the end."""
+    order = _sequence_order(question_order, slots)
+    total = len(question_order) + len(slots)
+
+    def at(position: int) -> Item | None:
+        return Item(*order[position], position + 1, total) if position < len(order) else None
+
+    return at(index), at(index + 1)
+
+
+def _sequence_order(question_order: Sequence[int], slots: Sequence[Sequence[int]]) -> list[tuple[Role, int]]:
+    # A stable sort keeps the slots' own order among checks due after the same question.
+    checks = sorted(((int(after), int(check_id)) for after, check_id in slots), key=lambda slot: slot[0])
+    order: list[tuple[Role, int]] = []
+    pending = 0
     for done in range(len(question_order) + 1):
-        due = [slot for slot in pending if slot[0] <= done]
-        pending = [slot for slot in pending if slot[0] > done]
-        items += [
-            Item(Role.ATTENTION, check_id, len(items) + 1 + i, total) for i, (_, check_id) in enumerate(due)
-        ]
+        while pending < len(checks) and checks[pending][0] <= done:
+            order.append((Role.ATTENTION, checks[pending][1]))
+            pending += 1
         if done < len(question_order):
-            items.append(Item(Role.QUESTION, question_order[done], len(items) + 1, total))
-    return items
-
-
-def sequence_at(*, question_order: Sequence[int], slots: Sequence[Sequence[int]], index: int) -> Item | None:
-    """The item at 0-based ``index`` (how many are answered, since they are answered in order); None
-    past the end."""
-    items = sequence_items(question_order=question_order, slots=slots)
-    return items[index] if index < len(items) else None
+            order.append((Role.QUESTION, question_order[done]))
+    return order
 
 
 def sequence_current(

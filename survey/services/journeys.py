@@ -32,6 +32,7 @@ from survey.services.participants import (
     participant_intro_seen,
     participant_leave,
     participant_question_shown,
+    participant_touch,
 )
 from survey.services.questions import Completed, participant_current_question
 
@@ -81,6 +82,14 @@ class ParticipantJourney:
         self.participant = participant
         self.study = participant.study
         self.condition = participant.condition
+        self.seen = False  # whether this request has recorded the visit (a write that sets last_seen_at)
+
+    def visit_end(self) -> None:
+        """Record that the participant was seen, unless the request's own write already did: one UPDATE
+        per request, not one more. A participant gone quiet too long is marked abandoned instead."""
+        if not self.seen:
+            participant_touch(participant=self.participant)
+            self.seen = True
 
     @property
     def links(self) -> dict[str, str]:
@@ -112,16 +121,18 @@ class ParticipantJourney:
         return participant_practice_feedback(self.participant)
 
     def current(self) -> NextQuestion | Completed:
+        self.seen = True  # participant_current_question records it
         return participant_current_question(participant=self.participant)
 
     def answer(self, *, role: Role, question_id: int, option: str, client_ms: int | None) -> None:
-        answer_submit(
+        result = answer_submit(
             participant=self.participant,
             question_id=question_id,
             option=option,
             role=role,
             client_response_ms=client_ms,
         )
+        self.seen = self.seen or result.created  # a stored answer records it
 
     def progress(self) -> Progress:
         return participant_progress(self.participant)

@@ -12,8 +12,9 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -221,14 +222,47 @@ def participant_touch(
         _participant_abandon_if_stale(participant=participant, now=now)
         participant.refresh_from_db(fields=["status"])
         return participant
-    seen: dict[str, object] = {"last_seen_at": now}
-    if showing:
-        # The database's time wins: another request may have shown the question since this one read it.
-        seen["current_shown_at"] = Coalesce(F("current_shown_at"), Value(now))
-        participant.current_shown_at = participant.current_shown_at or now
-    Participant.objects.filter(pk=participant.pk).update(**seen)
+    # The database's clock wins: another request may have shown the question since this one read it.
+    sql = _sql(_SEEN_AND_SHOWN_SQL if showing else _SEEN_SQL)
+    _participant_execute(sql, [_at(now), *([_at(now)] if showing else []), participant.pk])
     participant.last_seen_at = now
+    if showing:
+        participant.current_shown_at = participant.current_shown_at or now
     return participant
+
+
+# The participant request path's UPDATEs, written out: through the ORM, building them cost three times
+# the CPU of running them.
+_SEEN_SQL = "UPDATE {table} SET {last_seen_at} = %s WHERE {id} = %s"
+_SEEN_AND_SHOWN_SQL = (
+    "UPDATE {table} SET {last_seen_at} = %s, {current_shown_at} = COALESCE({current_shown_at}, %s) "
+    "WHERE {id} = %s"
+)
+_MOVED_ON_SQL = (
+    "UPDATE {table} SET {answered_count} = %s, {last_seen_at} = %s, {status} = %s, {completed_at} = %s, "
+    "{attention_failures} = %s, {attention_failed} = %s, {completion_code} = %s, {current_shown_at} = NULL "
+    "WHERE {id} = %s AND {status} = %s AND {answered_count} = %s AND "
+)
+_SHOWN_NULL, _SHOWN_AT = "{current_shown_at} IS NULL", "{current_shown_at} = %s"
+
+
+@cache
+def _sql(template: str) -> str:
+    """``template`` with the participants' table and column names, quoted for the database."""
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(field.column) for field in Participant._meta.concrete_fields}
+    return template.format(table=quote(Participant._meta.db_table), **columns)
+
+
+def _at(moment: datetime | None) -> object:
+    return connection.ops.adapt_datetimefield_value(moment)
+
+
+def _participant_execute(sql: str, params: list[object]) -> int:
+    """Run one statement on participants' rows; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def _participant_abandon_if_stale(*, participant: Participant, now: datetime) -> None:
@@ -355,14 +389,7 @@ def _answer_store(
         participant=participant, item=item, question=question, option=option, now=now
     )
     with transaction.atomic():
-        # As read: the same item current, and the same clock (a reload may have started it since).
-        moved = Participant.objects.filter(
-            pk=participant.pk,
-            status=Participant.Status.IN_PROGRESS,
-            answered_count=participant.answered_count,
-            current_shown_at=participant.current_shown_at,
-        ).update(**moved_on)
-        if not moved:
+        if not _participant_move_on(participant=participant, moved_on=moved_on):
             raise _Moved
         if item.role == Role.ATTENTION:
             answer = ExtraAnswer.objects.create(
@@ -394,23 +421,46 @@ def _participant_moved_on(
     """The participant's row once this item is answered: the next item's clock not started yet, and on
     the last item, completed (with their own code when the study gives them)."""
     done = item.position == item.total
-    moved_on: dict[str, object] = {
-        "answered_count": participant.answered_count + 1,
-        "current_shown_at": None,
-        "last_seen_at": now,
-        "status": Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
-        "completed_at": now if done else None,
-    }
-    if item.role == Role.ATTENTION and option != question.answer:
-        # Exact without a lock: the count only moves with answered_count, which the write checks.
-        failures = participant.attention_failures + 1
-        moved_on["attention_failures"] = failures
-        moved_on["attention_failed"] = failures > participant.study.attention_allowance
+    # Exact without a lock: the failures only change with answered_count, which the write checks.
+    failed = item.role == Role.ATTENTION and option != question.answer
+    failures = participant.attention_failures + failed
+    code = participant.completion_code
     if done and participant.study.unique_completion_codes:
         # A clash is about one in 10^15 per pair of codes; the unique constraint has the last word, and
         # answer_submit tries again with another code.
-        moved_on["completion_code"] = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return moved_on
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return {
+        "answered_count": participant.answered_count + 1,
+        "last_seen_at": now,
+        "status": Participant.Status.COMPLETED if done else Participant.Status.IN_PROGRESS,
+        "completed_at": now if done else None,
+        "attention_failures": failures,
+        "attention_failed": participant.attention_failed or failures > participant.study.attention_allowance,
+        "completion_code": code,
+        "current_shown_at": None,  # the next item's clock starts when it is shown
+    }
+
+
+def _participant_move_on(*, participant: Participant, moved_on: dict[str, object]) -> bool:
+    """Write ``moved_on`` if the row is still as read: the same item current, and the same clock (a
+    reload may have started it since). Whether it was written."""
+    shown = participant.current_shown_at
+    params = [
+        moved_on["answered_count"],
+        _at(moved_on["last_seen_at"]),
+        moved_on["status"],
+        _at(moved_on["completed_at"]),
+        moved_on["attention_failures"],
+        moved_on["attention_failed"],
+        moved_on["completion_code"],
+        participant.pk,
+        Participant.Status.IN_PROGRESS,
+        participant.answered_count,
+        *([] if shown is None else [_at(shown)]),
+    ]
+    return (
+        _participant_execute(_sql(_MOVED_ON_SQL + (_SHOWN_NULL if shown is None else _SHOWN_AT)), params) == 1
+    )
 
 
 def _answer_not_current(

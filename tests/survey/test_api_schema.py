@@ -54,3 +54,30 @@ def test_the_error_schema_has_a_message_and_for_validation_errors_the_details() 
     done = schema["components"]["schemas"]["DoneOutput"]
     assert set(done["properties"]) == {"done", "completion_code", "redirect_url"}
     assert done["properties"]["done"]["type"] == "boolean"
+
+
+def test_the_bodies_the_api_sends_have_the_fields_the_schema_gives_them() -> None:
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_study
+    from tests.survey.helpers_checks import instructed_add
+
+    study = make_study(n_correct=1, n_wrong=1)
+    instructed_add(study, position=1)
+    components = Client().get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    client = APIClient()
+    token = client.post(f"/api/studies/{study.slug}/participants/", {}, format="json").json()["token"]
+    bodies = []
+    while not (step := client.get(f"/api/participants/{token}/next/").json()).get("done"):
+        bodies.append(("NextQuestionOutput", step))
+        answer = {"question": step["question"], "option": step["options"][0]["id"]}
+        answer.update({"role": step["role"]} if "role" in step else {})
+        posted = client.post(f"/api/participants/{token}/answers/", answer, format="json").json()
+        bodies.append(("AnswerSubmitOutput", posted))
+    bodies.append(("DoneOutput", step))
+
+    assert {name for name, _ in bodies} == {"NextQuestionOutput", "AnswerSubmitOutput", "DoneOutput"}
+    assert any(body.get("role") == "attention" for _, body in bodies)
+    for name, body in bodies:
+        schema = components[name]
+        assert set(schema.get("required", [])) <= set(body) <= set(schema["properties"]), (name, body)

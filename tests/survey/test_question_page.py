@@ -48,9 +48,9 @@ def test_classes_reach_participants_by_their_display_names(study: Study) -> None
     client = Client()
     ada = past_intro(client, study)
     options = ["diningtable", "tvmonitor", "pottedplant", "cat"]
-    Question.objects.filter(pk=ada.question_order[0]).update(
-        options=options, prediction="cat", labels=["cat"]
-    )
+    first = Question.objects.get(pk=ada.question_order[0])
+    first.options, first.prediction, first.labels = options, "cat", ["cat"]
+    first.save()  # through save, as the admin does: the study's content in memory follows
 
     page = client.get(url("question", ada)).content.decode()
 
@@ -75,7 +75,8 @@ def test_the_page_draws_the_recorded_size_sharp_and_frames_the_explanation(study
     client = Client()
     ada = past_intro(client, study)
     question = current_question(ada)
-    Question.objects.filter(pk=question.pk).update(image_width=96, image_height=96)
+    question.image_width = question.image_height = 96
+    question.save()
 
     page = client.get(url("question", ada)).content.decode()
 

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from survey.selectors.sequence import Item, Role, attention_slots_plan, sequence_current, sequence_following
+import random
+
+import pytest
+
+from survey.selectors.sequence import (
+    Item,
+    Role,
+    attention_slots_plan,
+    sequence_at,
+    sequence_current,
+    sequence_following,
+)
 
 ORDER = [11, 12, 13, 14, 15]
 
@@ -52,3 +63,34 @@ def test_random_positions_stay_away_from_the_first_and_last_fifth_and_follow_the
         assert slots == attention_slots_plan(checks=[(900, None), (901, None)], n_questions=30, seed=seed)
     spread = {attention_slots_plan(checks=[(900, None)], n_questions=30, seed=s)[0][0] for s in range(50)}
     assert len(spread) > 5
+
+
+def rule(order: list[int], answered: set[int], slots: list[list[int]], checks: set[int]) -> Item | None:
+    """The rule, stated as answered sets: a check is due once `after` questions are answered, and due
+    checks come first, in the slots' order."""
+    done = sum(1 for question in order if question in answered)
+    position = done + sum(1 for _, check in slots if check in checks) + 1
+    total = len(order) + len(slots)
+    for after, check in slots:
+        if check not in checks and done >= after:
+            return Item(Role.ATTENTION, check, position, total)
+    upcoming = next((question for question in order if question not in answered), None)
+    return None if upcoming is None else Item(Role.QUESTION, upcoming, position, total)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_item_at_a_count_is_the_one_the_rule_gives_after_that_many_answers(seed: int) -> None:
+    rng = random.Random(seed)
+    order = rng.sample(range(100, 200), rng.randint(1, 12))
+    checks_ids = rng.sample(range(900, 999), rng.randint(0, 4))
+    slots = sorted([rng.randint(1, len(order)), check] for check in checks_ids)
+    answered: set[int] = set()
+    checks: set[int] = set()
+    for index in range(len(order) + len(slots) + 1):
+        expected = rule(order, answered, slots, checks)
+        current, following = sequence_at(question_order=order, slots=slots, index=index)
+        assert current == expected
+        if expected is None:
+            break
+        (checks if expected.role == Role.ATTENTION else answered).add(expected.id)
+        assert following == rule(order, answered, slots, checks)

@@ -1,0 +1,133 @@
+"""What one participant request costs the database: statements (transaction control included), and
+which study content a server process keeps in memory rather than reading again."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from survey.models import Participant, Question, Study
+from tests.factories import make_study
+from tests.survey.helpers_checks import instructed_add
+
+pytestmark = pytest.mark.django_db
+
+# Statements per request, BEGIN/COMMIT/SAVEPOINT included, as they stand (the budget is 4 and 5, and one
+# more on pages). Fetching: the participant's row, and one UPDATE that records the visit and starts the
+# question's clock. Answering: the row, then BEGIN, the guarded UPDATE, the INSERT and COMMIT. Pages
+# also read the session.
+API_NEXT = 2
+API_ANSWER = 5
+PAGE_QUESTION = API_NEXT + 1
+PAGE_ANSWER = API_ANSWER + 1
+
+
+@pytest.fixture
+def study() -> Study:
+    return make_study()
+
+
+def api_start(client: APIClient, study: Study) -> str:
+    response = client.post(f"/api/studies/{study.slug}/participants/", {}, format="json")
+    return response.json()["token"]
+
+
+def api_next(client: APIClient, token: str) -> dict:
+    return client.get(f"/api/participants/{token}/next/").json()
+
+
+def api_answer(client: APIClient, token: str, step: dict) -> int:
+    body = {"question": step["question"], "option": step["options"][0]["id"], **_role(step)}
+    return client.post(f"/api/participants/{token}/answers/", body, format="json").status_code
+
+
+def _role(step: dict) -> dict:
+    return {"role": step["role"]} if "role" in step else {}
+
+
+def test_every_api_question_costs_2_statements_to_fetch_and_5_to_answer(
+    study, django_assert_max_num_queries
+) -> None:
+    client = APIClient()
+    token = api_start(client, study)
+    api_answer(client, token, api_next(client, token))  # the first request reads the study's content
+    for _ in range(29):
+        with django_assert_max_num_queries(API_NEXT):
+            step = api_next(client, token)
+        with django_assert_max_num_queries(API_ANSWER):
+            assert api_answer(client, token, step) == 201
+    with django_assert_max_num_queries(API_NEXT):
+        assert api_next(client, token)["done"]
+
+
+def test_an_attention_check_costs_no_more_than_a_question(study, django_assert_max_num_queries) -> None:
+    instructed_add(study, position=1)
+    client = APIClient()
+    token = api_start(client, study)
+    api_answer(client, token, api_next(client, token))
+    with django_assert_max_num_queries(API_NEXT):
+        step = api_next(client, token)
+    assert step["role"] == "attention"
+    with django_assert_max_num_queries(API_ANSWER):
+        assert api_answer(client, token, step) == 201
+
+
+def test_a_page_question_costs_at_most_one_statement_more_than_the_api(
+    study, django_assert_max_num_queries
+) -> None:
+    client = Client()
+    landing = reverse("survey:landing", kwargs={"slug": study.slug})
+    response = client.post(landing, {"consent": "on"}, follow=True)
+    response = client.post(response.redirect_chain[-1][0], follow=True)  # past the introduction
+    for _ in range(5):
+        upcoming = response.context["upcoming"]
+        answer = {"question": upcoming.question.pk, "option": upcoming.options[0][0]}
+        with django_assert_max_num_queries(PAGE_ANSWER):
+            posted = client.post(response.request["PATH_INFO"], answer)
+        assert posted.status_code == 302
+        with django_assert_max_num_queries(PAGE_QUESTION):
+            response = client.get(posted.url)
+        assert response.status_code == 200
+
+
+def test_api_calls_write_no_session_and_set_no_cookie(study) -> None:
+    client = APIClient()
+    token = api_start(client, study)
+    step = api_next(client, token)
+    response = client.post(
+        f"/api/participants/{token}/answers/",
+        {"question": step["question"], "option": step["options"][0]["id"]},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    assert not client.cookies
+    assert not Session.objects.exists()
+
+
+def test_a_question_changed_in_a_running_study_is_served_as_changed(study) -> None:
+    client = APIClient()
+    token = api_start(client, study)
+    question = Question.objects.get(pk=api_next(client, token)["question"])  # now kept in memory
+
+    question.options = ["cat", "dog", "sofa", "chair"]
+    question.save()
+
+    labels = {option["id"] for option in api_next(client, token)["options"]}
+    assert labels == {"cat", "dog", "sofa", "chair", "cant_tell"}
+
+
+def test_a_changed_explanation_is_served_as_changed(study) -> None:
+    client = APIClient()
+    token = api_start(client, study)
+    step = api_next(client, token)
+    condition = Participant.objects.get(token=token).condition
+    explanation = Question.objects.get(pk=step["question"]).explanations.get(condition=condition)
+
+    explanation.image.name = "studies/explanations/replaced.png"
+    explanation.save()
+
+    assert api_next(client, token)["explanation"].endswith("/replaced.png")
