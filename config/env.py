@@ -95,7 +95,10 @@ def _postgres_settings(url: str, parts: SplitResult) -> dict[str, object]:
         # Query parameters are libpq options, e.g. ?sslmode=require&connect_timeout=5
         "OPTIONS": dict(parse_qsl(parts.query)),
         "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        # No SELECT 1 before each request reuses its connection (a round trip per request): after a
+        # database restart, a worker's first request answers 503 (core.http) and the next reconnects.
+        # DATABASE_HEALTH_CHECKS=1 trades that request for the round trip (config.settings).
+        "CONN_HEALTH_CHECKS": False,
     }
 
 

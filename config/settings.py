@@ -88,6 +88,8 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"), BASE_DIR)}
+if env_bool("DATABASE_HEALTH_CHECKS", default=False):
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a locked-out username before any password is checked (admin and API).

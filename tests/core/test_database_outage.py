@@ -66,3 +66,20 @@ def test_an_outage_answers_503_then_service_returns_and_nothing_is_lost(proxy) -
     assert after.json()["question"] != question["question"]  # the stored answer still counts
     assert Answer.objects.filter(participant__token=token).count() == 1
     assert Participant.objects.count() == 1
+
+
+def test_a_restart_between_requests_costs_one_503_and_the_next_request_reconnects(proxy) -> None:
+    client = APIClient(raise_request_exception=False)
+    study = make_study()
+    token = request(client.post, f"/api/studies/{study.slug}/participants/", {}, format="json").json()[
+        "token"
+    ]
+    assert request(client.get, f"/api/participants/{token}/next/").status_code == 200
+
+    proxy.stop()  # the database restarts while nobody asks: the kept connection is dead
+    proxy.start()
+    first = request(client.get, f"/api/participants/{token}/next/")
+    second = request(client.get, f"/api/participants/{token}/next/")
+
+    assert (first.status_code, first["Retry-After"]) == (503, "30")
+    assert second.status_code == 200
