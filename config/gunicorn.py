@@ -8,6 +8,11 @@ redacted, there and in the error log (config.gunicorn_logging).
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.workers.base import Worker
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
@@ -18,3 +23,17 @@ accesslog = "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 logger_class = "config.gunicorn_logging.RedactingLogger"
 control_socket_disable = True  # not used, and two instances on one host would share its path
+
+
+def when_ready(server: Arbiter) -> None:
+    """Before the first worker is forked: what every worker needs, read once (config.wsgi)."""
+    from config.wsgi import master_warm_up
+
+    master_warm_up()
+
+
+def post_fork(server: Arbiter, worker: Worker) -> None:
+    """Each worker connects to the database and warms up before it takes a request (config.wsgi)."""
+    from config.wsgi import worker_warm_up
+
+    worker_warm_up()

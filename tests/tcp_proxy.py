@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -19,11 +20,22 @@ class TcpProxy:
         self._stopped = threading.Event()
 
     def start(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = self._listen()
         self._listener.settimeout(0.05)  # so the accept loop notices stop()
         self.port = self._listener.getsockname()[1]
         self._stopped.clear()
         threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def _listen(self) -> socket.socket:
+        # Right after stop(), the accept loop may hold the old socket for one more timeout.
+        deadline = time.monotonic() + 2
+        while True:
+            try:
+                return socket.create_server(("127.0.0.1", self.port))
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def stop(self) -> None:
         self._stopped.set()

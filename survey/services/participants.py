@@ -246,6 +246,12 @@ _MOVED_ON_SQL = (
 _SHOWN_NULL, _SHOWN_AT = "{current_shown_at} IS NULL", "{current_shown_at} = %s"
 
 
+def prepare_statements() -> None:
+    """Fill the cache of the request path's statements (a process's warm-up)."""
+    for template in (_SEEN_SQL, _SEEN_AND_SHOWN_SQL, _MOVED_ON_SQL + _SHOWN_NULL, _MOVED_ON_SQL + _SHOWN_AT):
+        _sql(template)
+
+
 @cache
 def _sql(template: str) -> str:
     """``template`` with the participants' table and column names, quoted for the database."""

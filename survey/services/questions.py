@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from survey.models import Participant, Study
-from survey.selectors.participants import NextQuestion, participant_next_question
-from survey.services.participants import ParticipantNotActive, participant_touch
+from survey.selectors.content import study_content
+from survey.selectors.participants import NextQuestion, participant_by_token, participant_next_question
+from survey.services.participants import ParticipantNotActive, participant_touch, prepare_statements
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,14 @@ def participant_current_question(
         raise ParticipantNotActive("This participant left the study or was away too long; answers are kept.")
     upcoming = participant_next_question(participant)
     return Completed(study=participant.study) if upcoming is None else upcoming
+
+
+def participant_requests_prepare() -> int:
+    """Do once what a process's first participant request would do: compile the participant lookup and
+    the request path's UPDATEs, and read the content of every study taking participants. Returns how
+    many studies were read. Touches the database: close its connection before forking workers."""
+    for slug in (None, ""):
+        participant_by_token(token="", slug=slug)
+    prepare_statements()
+    studies = Study.objects.filter(status__in=[Study.Status.OPEN, Study.Status.PILOT])
+    return sum(1 for study in studies if study_content(study))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from survey.services.participants import participant_start
+from tests.factories import make_study
+from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["scipy", "matplotlib", "pandas", "statsmodels", "torch"]
@@ -39,3 +47,22 @@ def test_staff_views_still_load_when_first_used(admin_client, db) -> None:
     response = admin_client.get("/api/studies/no-such-study/results/")
 
     assert response.json() == {"message": "No study with slug 'no-such-study'."}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_reads_open_studies_before_forking_and_its_workers_warm_up_unseen(tmp_path: Path) -> None:
+    study = make_study()
+    token = participant_start(study=study).token
+    db = connection.settings_dict
+    database = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    log = tmp_path / "gunicorn.log"
+
+    with gunicorn(log, workers=2, DATABASE_URL=database, ALLOWED_HOSTS="127.0.0.1") as address:
+        status = urllib.request.urlopen(f"{address}/api/participants/{token}/next/", timeout=30).status
+
+    written = log.read_text()
+    assert status == 200
+    assert "warm-up: the content of 1 studies taking participants is in memory" in written
+    assert "warm-up" not in written.replace("warm-up: the content of 1 studies", "")  # no worker complained
+    assert "Not Found" not in written and '/next/" 404' not in written  # the workers' own request is unseen
