@@ -122,8 +122,6 @@ def with_participant(view: JourneyView) -> Callable[..., HttpResponse]:
         participant = participant_by_token(token=token, slug=slug)
         if participant is None:
             return _unavailable(request, "Link not found", "This survey link is not valid. Please check it.")
-        if request.session.get(_session_key(slug)) != token:
-            request.session[_session_key(slug)] = token
         journey = ParticipantJourney(participant)
         try:
             return view(request, journey)
@@ -264,6 +262,12 @@ def preview(request: HttpRequest, slug: str, condition: str) -> HttpResponse:
 
 
 def resume(request: HttpRequest, journey: Journey) -> HttpResponse:
+    """The participant's own link: this browser remembers them from now on (the landing page sends them
+    back here rather than starting them twice). The other steps leave the session alone."""
+    if isinstance(journey, ParticipantJourney):
+        key, token = _session_key(journey.study.slug), journey.participant.token
+        if request.session.get(key) != token:
+            request.session[key] = token
     return _step_response(request, journey)
 
 

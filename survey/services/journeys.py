@@ -7,7 +7,8 @@ session (survey.services.previews), so it creates no participant and touches no 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import cached_property
 from typing import Protocol
 
 from django.urls import reverse
@@ -73,6 +74,28 @@ class Journey(Protocol):
     def leave(self) -> None: ...
 
 
+class PageLinks(Mapping[str, str]):
+    """A participant's page URLs by page name, each reversed when first read: a request reads two or
+    three of them, not all nine."""
+
+    def __init__(self, kwargs: dict[str, str]) -> None:
+        self.kwargs = kwargs
+        self.reversed: dict[str, str] = {}
+
+    def __getitem__(self, page: str) -> str:
+        if page not in PAGES:
+            raise KeyError(page)
+        if page not in self.reversed:
+            self.reversed[page] = reverse(f"survey:{page}", kwargs=self.kwargs)
+        return self.reversed[page]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(PAGES)
+
+    def __len__(self) -> int:
+        return len(PAGES)
+
+
 class ParticipantJourney:
     """A participant's journey: every step is stored."""
 
@@ -91,10 +114,9 @@ class ParticipantJourney:
             participant_touch(participant=self.participant)
             self.seen = True
 
-    @property
-    def links(self) -> dict[str, str]:
-        kwargs = {"slug": self.study.slug, "token": self.participant.token}
-        return {page: reverse(f"survey:{page}", kwargs=kwargs) for page in PAGES}
+    @cached_property
+    def links(self) -> Mapping[str, str]:
+        return PageLinks({"slug": self.study.slug, "token": self.participant.token})
 
     def step(self) -> Step:
         return participant_step(self.participant)

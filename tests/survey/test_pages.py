@@ -146,6 +146,17 @@ def test_coming_back_to_the_landing_page_resumes_the_same_participant(study) -> 
     assert Participant.objects.count() == 1
 
 
+def test_a_participant_who_opens_their_own_link_in_another_browser_is_remembered_there(study) -> None:
+    ada = begin(Client(), study)
+    other = Client()
+
+    other.get(url("resume", ada))
+    response = other.get("/s/pv-vs-gradcam/")
+
+    assert response.url == url("resume", ada)
+    assert Participant.objects.count() == 1
+
+
 def test_the_intro_explains_the_condition_and_shows_its_examples(study) -> None:
     client = Client()
     ada = begin(client, study)
