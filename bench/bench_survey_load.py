@@ -48,6 +48,7 @@ from bench.load_flows import (  # noqa: E402
     otree_start,
     pages_answer_all,
     pages_start,
+    survive,
 )
 from bench.load_report import Check, burst_checks, percentile_ms, ratio_text, table  # noqa: E402
 from bench.load_servers import (  # noqa: E402
@@ -132,12 +133,11 @@ class Run:
 
 
 async def _prepared(address: str, flow: Flow, keys: list[str], tally: Tally) -> list[Participant]:
-    """Start a participant per key, ready to answer; what they do from then on counts in ``tally``."""
-    browsers = [Browser(address, Tally()) for _ in keys]
-    states = await gathered((flow.start(b, key) for b, key in zip(browsers, keys, strict=True)), limit=8)
-    for browser in browsers:
-        browser.tally = tally
-    return [partial(flow.answer, b, state) for b, state in zip(browsers, states, strict=True)]
+    """Start a participant per key, ready to answer (one the server refuses is counted and left out)."""
+    browsers = [Browser(address, tally) for _ in keys]
+    starts = (survive(flow.start(b, key), tally) for b, key in zip(browsers, keys, strict=True))
+    states = await gathered(starts, limit=8)
+    return [partial(flow.answer, b, state) for b, state in zip(browsers, states, strict=True) if state]
 
 
 def timed_run(
@@ -165,7 +165,7 @@ def sized_runner(address: str, flow: Flow, keys: Keys, watched: list[int]) -> Ca
 
 def trouble(tally: Tally) -> str:
     """Nothing when every response was as expected; otherwise what went wrong."""
-    odd = {status: n for status, n in tally.statuses.items() if status not in {200, 201, 302}}
+    odd = {status: n for status, n in tally.statuses.items() if status not in {200, 201, 302, 307}}
     if not (odd or tally.errors or tally.stopped):
         return ""
     return f"statuses {odd}, errors {dict(tally.errors)}, participants stopped {tally.stopped}"

@@ -14,7 +14,6 @@ import math
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TypeVar
 
 from bench.load_client import Browser, Response, Tally, form_of, now
@@ -117,20 +116,23 @@ async def closed_loop(clients: int, participants: Iterable[Participant], tally: 
 
     async def client() -> None:
         while queue and now() < until:
-            await _survive(partial(queue.pop(), until), tally)
+            await survive(queue.pop()(until), tally)
 
     began = now()
     await asyncio.gather(*(client() for _ in range(clients)))
     return now() - began
 
 
-async def _survive(participant: Callable[[], Awaitable[None]], tally: Tally) -> None:
+async def survive(job: Awaitable[T], tally: Tally) -> T | None:
+    """The job's result, or None when the server stopped it (counted here) or a connection failed
+    (counted by Browser.request)."""
     try:
-        await participant()
+        return await job
     except FlowError:
         tally.stopped += 1
     except (OSError, TimeoutError, http.client.HTTPException):
-        pass  # Browser.request counted it
+        pass
+    return None
 
 
 async def gathered(jobs: Iterable[Awaitable[T]], limit: int) -> list[T]:
@@ -170,5 +172,5 @@ async def burst(address: str, slug: str, count: int, think: Think, window: float
         seen.start_span = max(seen.start_span, now() - began)
         await api_answer_all(browser, token, think=think, acknowledged=seen.acknowledged)
 
-    await asyncio.gather(*(_survive(participant, seen.tally) for _ in range(count)))
+    await asyncio.gather(*(survive(participant(), seen.tally) for _ in range(count)))
     return seen
