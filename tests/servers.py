@@ -9,14 +9,21 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@dataclass(frozen=True)
+class Server:
+    address: str  # http://127.0.0.1:<port>
+    pid: int  # the master's; its workers are its children
+
+
 @contextmanager
-def gunicorn(log: Path, workers: int = 1, **environment: str) -> Iterator[str]:
-    """Run gunicorn on a free port, stdout and stderr to ``log``; yield its address; stop it after."""
+def gunicorn_server(log: Path, workers: int = 1, **environment: str) -> Iterator[Server]:
+    """Run gunicorn on a free port, stdout and stderr to ``log``; yield where it is; stop it after."""
     env = {
         **os.environ,
         "GUNICORN_BIND": "127.0.0.1:0",
@@ -27,12 +34,19 @@ def gunicorn(log: Path, workers: int = 1, **environment: str) -> Iterator[str]:
     env.pop("CELERY_BROKER_URL", None)
     command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]
     with log.open("w") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        yield _wait_for_address(log, workers)
+        yield Server(_wait_for_address(log, workers), process.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextmanager
+def gunicorn(log: Path, workers: int = 1, **environment: str) -> Iterator[str]:
+    """``gunicorn_server``, yielding only its address."""
+    with gunicorn_server(log, workers, **environment) as server:
+        yield server.address
 
 
 def _wait_for_address(log: Path, workers: int) -> str:
