@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from survey.models import ExtraQuestion, Participant, Study
+from survey.rows import participant_row
 from survey.selectors.checks import Comprehension, PracticeFeedback, comprehension_state, practice_feedback
 from survey.selectors.content import study_content_at
 from survey.selectors.questions import (
@@ -62,34 +62,15 @@ class Progress:
 def participant_by_token(*, token: str, slug: str | None = None) -> Participant | None:
     """The participant with this token (in the study ``slug``, when given), or None.
 
-    One query: the participant's row and their study's content version; the study and the condition
-    come from the study's content in memory (survey.selectors.content).
+    One query: the participant's row and their study's content version (survey.rows); the study and the
+    condition come from the study's content in memory (survey.selectors.content).
     """
-    params = [token] if slug is None else [token, slug]
-    participant = next(iter(Participant.objects.raw(_by_token_sql(with_slug=slug is not None), params)), None)
+    participant = participant_row(token=token, slug=slug)
     if participant is not None:
-        version = uuid.UUID(str(participant.study_version))  # SQLite returns the text it stores
+        version = uuid.UUID(str(participant.study_version))  # SQLite gives the text it stores
         content = study_content_at(study_id=participant.study_id, version=version)
         participant.study, participant.condition = content.study, content.conditions[participant.condition_id]
     return participant
-
-
-@cache
-def _by_token_sql(*, with_slug: bool) -> str:
-    """participant_by_token's query, compiled by the ORM once per process: compiling it again on every
-    request cost more CPU than running it."""
-    participants = Participant.objects.filter(token=_TOKEN).annotate(
-        study_version=F("study__content_version")
-    )
-    if with_slug:
-        participants = participants.filter(study__slug=_SLUG)
-    sql, params = participants.order_by()[:1].query.sql_with_params()
-    if params != ((_TOKEN, _SLUG) if with_slug else (_TOKEN,)):  # raw() is given exactly these
-        raise RuntimeError(f"unexpected parameters in the participant lookup: {params!r}")
-    return sql
-
-
-_TOKEN, _SLUG = "<token>", "<slug>"  # stand-ins for compiling; each request passes its own
 
 
 def participant_is_stale(participant: Participant, *, now: datetime | None = None) -> bool:

@@ -12,14 +12,14 @@ import random
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.errors import ApplicationError
+from survey import rows
 from survey.models import (
     Answer,
     Condition,
@@ -223,15 +223,15 @@ def participant_touch(
         participant.refresh_from_db(fields=["status"])
         return participant
     # The database's clock wins: another request may have shown the question since this one read it.
-    sql = _sql(_SEEN_AND_SHOWN_SQL if showing else _SEEN_SQL)
-    _participant_execute(sql, [_at(now), *([_at(now)] if showing else []), participant.pk])
+    sql = _SEEN_AND_SHOWN_SQL if showing else _SEEN_SQL
+    rows.participant_execute(sql, [rows.at(now), *([rows.at(now)] if showing else []), participant.pk])
     participant.last_seen_at = now
     if showing:
         participant.current_shown_at = participant.current_shown_at or now
     return participant
 
 
-# The participant request path's UPDATEs, written out: through the ORM, building them cost three times
+# The participant request path's UPDATEs (survey.rows): through the ORM, building them cost three times
 # the CPU of running them.
 _SEEN_SQL = "UPDATE {table} SET {last_seen_at} = %s WHERE {id} = %s"
 _SEEN_AND_SHOWN_SQL = (
@@ -247,28 +247,10 @@ _SHOWN_NULL, _SHOWN_AT = "{current_shown_at} IS NULL", "{current_shown_at} = %s"
 
 
 def prepare_statements() -> None:
-    """Fill the cache of the request path's statements (a process's warm-up)."""
+    """Prepare the request path's statements now (a process's warm-up), not on its first request."""
+    rows.prepare()
     for template in (_SEEN_SQL, _SEEN_AND_SHOWN_SQL, _MOVED_ON_SQL + _SHOWN_NULL, _MOVED_ON_SQL + _SHOWN_AT):
-        _sql(template)
-
-
-@cache
-def _sql(template: str) -> str:
-    """``template`` with the participants' table and column names, quoted for the database."""
-    quote = connection.ops.quote_name
-    columns = {field.name: quote(field.column) for field in Participant._meta.concrete_fields}
-    return template.format(table=quote(Participant._meta.db_table), **columns)
-
-
-def _at(moment: datetime | None) -> object:
-    return connection.ops.adapt_datetimefield_value(moment)
-
-
-def _participant_execute(sql: str, params: list[object]) -> int:
-    """Run one statement on participants' rows; the number of rows it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+        rows.participant_sql(template)
 
 
 def _participant_abandon_if_stale(*, participant: Participant, now: datetime) -> None:
@@ -398,7 +380,7 @@ def _answer_store(
         if not _participant_move_on(participant=participant, moved_on=moved_on):
             raise _Moved
         if item.role == Role.ATTENTION:
-            answer = ExtraAnswer.objects.create(
+            answer = ExtraAnswer(
                 participant=participant,
                 question=question,
                 option=option,
@@ -408,7 +390,7 @@ def _answer_store(
                 **timing,
             )
         else:
-            answer = Answer.objects.create(
+            answer = Answer(
                 participant=participant,
                 question=question,
                 option=option,
@@ -416,6 +398,7 @@ def _answer_store(
                 option_order=question_option_order(question, seed=participant.seed),
                 **timing,
             )
+        rows.row_insert(answer)
     for field, value in moved_on.items():
         setattr(participant, field, value)
     return answer
@@ -453,20 +436,19 @@ def _participant_move_on(*, participant: Participant, moved_on: dict[str, object
     shown = participant.current_shown_at
     params = [
         moved_on["answered_count"],
-        _at(moved_on["last_seen_at"]),
+        rows.at(moved_on["last_seen_at"]),
         moved_on["status"],
-        _at(moved_on["completed_at"]),
+        rows.at(moved_on["completed_at"]),
         moved_on["attention_failures"],
         moved_on["attention_failed"],
         moved_on["completion_code"],
         participant.pk,
         Participant.Status.IN_PROGRESS,
         participant.answered_count,
-        *([] if shown is None else [_at(shown)]),
+        *([] if shown is None else [rows.at(shown)]),
     ]
-    return (
-        _participant_execute(_sql(_MOVED_ON_SQL + (_SHOWN_NULL if shown is None else _SHOWN_AT)), params) == 1
-    )
+    sql = _MOVED_ON_SQL + (_SHOWN_NULL if shown is None else _SHOWN_AT)
+    return rows.participant_execute(sql, params) == 1
 
 
 def _answer_not_current(
