@@ -67,3 +67,24 @@ def test_gunicorn_logs_participant_paths_without_their_tokens(tmp_path: Path) ->
     assert '"GET /api/participants/[token]/next/" 503' in written
     assert "Service Unavailable: /s/x/p/[token]/" in written
     assert TOKEN not in written
+
+
+def test_every_access_log_atom_a_format_may_read_is_redacted() -> None:
+    from config.gunicorn_logging import RedactedAtoms
+
+    path = f"/s/x/p/{TOKEN}/question/"
+    atoms = RedactedAtoms(
+        {
+            "r": f"GET {path} HTTP/1.1",
+            "U": path,
+            "{referer}i": f"https://host{path}",
+            "{path_info}e": path,
+            "s": 200,
+        }
+    )
+    fmt = "%(r)s %(U)s %({Referer}i)s %({PATH_INFO}e)s %(s)s"
+
+    line = fmt % atoms
+
+    assert TOKEN not in line
+    assert line.count("[token]") == 4 and line.endswith(" 200")
