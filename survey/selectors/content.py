@@ -61,11 +61,6 @@ def condition_examples(*, study: Study, condition_id: int) -> list[ConditionExam
     return study_content(study).examples.get(condition_id, [])
 
 
-def study_content_forget() -> None:
-    """Drop every study kept in this process (tests that change content behind the signals' back)."""
-    _content.cache_clear()
-
-
 # ``version`` is not read: it is the cache's key.
 @lru_cache(maxsize=STUDIES_KEPT)
 def _content(study_id: int, version: uuid.UUID) -> StudyContent:

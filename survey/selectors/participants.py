@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -67,8 +66,7 @@ def participant_by_token(*, token: str, slug: str | None = None) -> Participant 
     """
     participant = participant_row(token=token, slug=slug)
     if participant is not None:
-        version = uuid.UUID(str(participant.study_version))  # SQLite gives the text it stores
-        content = study_content_at(study_id=participant.study_id, version=version)
+        content = study_content_at(study_id=participant.study_id, version=participant.study_version)
         participant.study, participant.condition = content.study, content.conditions[participant.condition_id]
     return participant
 
