@@ -12,6 +12,9 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -27,6 +30,20 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.JSONField(
         required=False, help_text="Validation errors only: what is wrong, per field of the request."
     )
+
+
+class JsonOnly(DefaultContentNegotiation):
+    """For views that answer JSON whatever the client's Accept header says: no Accept header to parse per
+    request, and never a 406 or the browsable HTML. Parsers are chosen as usual."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+# A view's settings for that: `renderer_classes, content_negotiation_class = JSON_ONLY`.
+JSON_ONLY = ([JSONRenderer], JsonOnly)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -5,6 +5,8 @@ Errors from the services are ApplicationErrors: core.api turns them into {"messa
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -23,7 +25,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ErrorSerializer
+from core.api import JSON_ONLY, ErrorSerializer
 from core.ratelimit import RateLimitThrottle
 from survey.models import Answer, ExtraAnswer, Participant, Study
 from survey.selectors.participants import (
@@ -65,6 +67,7 @@ class ParticipantApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
+    renderer_classes, content_negotiation_class = JSON_ONLY
 
     def participant(self, token: str) -> Participant:
         participant = participant_by_token(token=token)
@@ -317,9 +320,16 @@ def _study_or_404(slug: str) -> Study:
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: object) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+    """``data`` validated by ``serializer_class``, or its ValidationError: what ``is_valid`` would say."""
+    return _validator(serializer_class).run_validation(data)
+
+
+@cache
+def _validator(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    """One unbound instance per input serializer, its fields built once per process: a new instance per
+    request deep-copies every declared field, which cost more than validating. Validation keeps no state
+    on the instance (``run_validation`` returns the data; ``is_valid`` is what stores it)."""
+    return serializer_class()
 
 
 @csrf_exempt  # a POST to a wrong path is a 404, not a CSRF refusal

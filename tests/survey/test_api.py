@@ -239,6 +239,36 @@ def test_validation_errors_say_which_field_is_wrong(client, study) -> None:
     assert "question" in response.json()["errors"]
 
 
+def test_a_malformed_answer_leaves_nothing_behind_for_the_next_request(client, study) -> None:
+    # The input serializer is built once per process: one request's errors or data must not leak.
+    ada, bob = start(study), start(study)
+    refused = client.post(answers_url(ada.token), {"question": "first"}, format="json")
+    question = client.get(next_url(bob.token)).json()["question"]
+
+    stored = client.post(answers_url(bob.token), {"question": question, "option": CANT_TELL}, format="json")
+    again = client.post(answers_url(ada.token), {"option": CANT_TELL}, format="json")
+
+    assert refused.status_code == 400
+    assert stored.status_code == 201
+    assert stored.json()["question"] == question
+    assert again.status_code == 400
+    assert set(again.json()["errors"]) == {"question"}
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "text/html,application/xhtml+xml"])
+def test_the_participant_api_answers_json_whatever_the_client_accepts(client, study, accept) -> None:
+    ada = start(study)
+
+    found = client.get(next_url(ada.token), HTTP_ACCEPT=accept)
+    refused = client.post(answers_url(ada.token), {"question": "first"}, format="json", HTTP_ACCEPT=accept)
+    missing = client.get(next_url(UNKNOWN_TOKEN), HTTP_ACCEPT=accept)
+
+    for response, status in ((found, 200), (refused, 400), (missing, 404)):
+        assert response.status_code == status
+        assert response["Content-Type"] == "application/json"
+        assert response.json()
+
+
 def _refused(kind: str, ada: Participant, answered: Answer) -> dict[str, object]:
     """An answer the API refuses, of the given kind, from a participant who answered once."""
     changed = next(option for option in answered.option_order if option != answered.option)
