@@ -1,6 +1,7 @@
 """The participant request path's statements, prepared once per process.
 
-Every participant request reads one participant row and writes one or two rows. Through the ORM, building
+Every participant request reads one participant row and writes one or two rows; a start takes the study's
+next turn and writes the participant's row. Through the ORM, building
 those statements, and the models from their rows, cost more CPU than the database spent running them, so
 they are prepared here once per process and run through Django's cursor: the lookup is compiled by the
 ORM itself and its row converted by the ORM's own converters, and the writes are written out with the
@@ -10,6 +11,7 @@ SQLite, same values as the ORM would store. Nothing else in the project needs th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -18,7 +20,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import F, Model
 
-from survey.models import Participant
+from survey.models import Participant, Study
 
 _TOKEN, _SLUG = "<token>", "<slug>"  # stand-ins while compiling; each request passes its own
 
@@ -98,6 +100,31 @@ def participant_sql(template: str) -> str:
     quote = connection.ops.quote_name
     columns = {field.name: quote(field.column) for field in Participant._meta.concrete_fields}
     return template.format(table=quote(Participant._meta.db_table), **columns)
+
+
+def study_turn(*, study_id: int, statuses: tuple[str, ...]) -> tuple[int, str, uuid.UUID] | None:
+    """Take the study's next assignment turn if its status is one of ``statuses``: add one to its counter
+    and return the counter, the status and the content version, in one statement; None if the status is
+    another. The UPDATE holds the study's row until the transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(_turn_sql(len(statuses)), [study_id, *statuses])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    counter, status, version = row
+    return counter, status, Study._meta.get_field("content_version").to_python(version)
+
+
+@cache
+def _turn_sql(statuses: int) -> str:
+    quote = connection.ops.quote_name
+    names = ("assignment_counter", "status", "content_version", "id")
+    counter, status, version, key = (quote(Study._meta.get_field(name).column) for name in names)
+    placeholders = ", ".join(["%s"] * statuses)
+    return (
+        f"UPDATE {quote(Study._meta.db_table)} SET {counter} = {counter} + 1 "
+        f"WHERE {key} = %s AND {status} IN ({placeholders}) RETURNING {counter}, {status}, {version}"
+    )
 
 
 def at(moment: object) -> object:

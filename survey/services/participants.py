@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import random
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import product
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
@@ -23,15 +25,13 @@ from survey import rows
 from survey.models import (
     Answer,
     Condition,
-    Explanation,
     ExtraAnswer,
-    ExtraExplanation,
     ExtraQuestion,
     Participant,
     Question,
     Study,
 )
-from survey.selectors.content import study_content
+from survey.selectors.content import StudyContent, study_content, study_content_at
 from survey.selectors.participants import (
     condition_fill,
     participant_current_item,
@@ -134,19 +134,23 @@ def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None
 
     Raises StudyNotOpen unless the study is open (or piloting) and still ready (see _require_ready).
     A participant who starts during the pilot is marked as the pilot's.
+
+    The study's row is locked from the turn to the commit: only the participant's INSERT runs meanwhile.
+    The study's content comes from memory, at the version the turn read (survey.selectors.content).
     """
     id_hashes = id_hashes or ExternalIdHashes()
-    counter, status = _study_counter_next(study=study)
+    counter, status, version = _study_turn(study=study)
     study.status = status  # as locked: the policy below fills a pilot with pilot participants
-    conditions = list(study.conditions.all())
-    question_ids = list(study.questions.values_list("id", flat=True))
-    _require_ready(study=study, conditions=conditions, question_ids=question_ids)
+    content = study_content_at(study_id=study.pk, version=version)
+    conditions = list(content.conditions.values())
+    question_ids = list(content.questions)
+    _require_ready(content)
     condition = _condition_choose(study=study, conditions=conditions, counter=counter)
     seed = secrets.randbits(63)
     random.Random(seed).shuffle(question_ids)
-    extras = list(study.extra_questions.values_list("id", "role", "position"))
-    checks = [(pk, position) for pk, role, position in extras if role == ExtraQuestion.Role.ATTENTION]
-    practice = any(role == ExtraQuestion.Role.PRACTICE for _, role, _ in extras)
+    extras = content.extra_questions.values()
+    checks = [(each.pk, each.position) for each in extras if each.role == ExtraQuestion.Role.ATTENTION]
+    practice = any(each.role == ExtraQuestion.Role.PRACTICE for each in extras)
     return Participant.objects.create(
         study=study,
         condition=condition,
@@ -161,15 +165,13 @@ def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None
     )
 
 
-def _study_counter_next(*, study: Study) -> tuple[int, str]:
+def _study_turn(*, study: Study) -> tuple[int, str, uuid.UUID]:
     # The UPDATE is the lock (see the module docstring); it also checks, atomically, that the study takes
     # participants (open, or piloting).
-    updated = Study.objects.filter(pk=study.pk, status__in=[Study.Status.OPEN, Study.Status.PILOT]).update(
-        assignment_counter=F("assignment_counter") + 1
-    )
-    if not updated:
+    turn = rows.study_turn(study_id=study.pk, statuses=(Study.Status.OPEN, Study.Status.PILOT))
+    if turn is None:
         raise StudyNotOpen(_not_open_message(study=study))
-    return Study.objects.values_list("assignment_counter", "status").get(pk=study.pk)
+    return turn
 
 
 def _not_open_message(*, study: Study) -> str:
@@ -179,23 +181,20 @@ def _not_open_message(*, study: Study) -> str:
     return "This study is closed."
 
 
-def _require_ready(*, study: Study, conditions: list[Condition], question_ids: list[int]) -> None:
-    # Opening checked everything; this cheap recount catches a study changed since (a question without
-    # an explanation must never reach a participant). The study row is locked: nothing changes meanwhile.
-    if not conditions:
+def _require_ready(content: StudyContent) -> None:
+    # Opening checked everything; this recount catches a study changed since (a question without an
+    # explanation must never reach a participant). Any change gives the study a new content version.
+    if not content.conditions:
         raise StudyNotOpen("This study has no conditions yet.")
-    if not question_ids:
+    if not content.questions:
         raise StudyNotOpen("This study has no questions yet.")
-    explained = Explanation.objects.filter(question__study=study, condition__study=study).count()
-    extras = ExtraQuestion.objects.filter(study=study).count()
-    extras_explained = ExtraExplanation.objects.filter(question__study=study, condition__study=study).count()
-    completion = Study.objects.filter(pk=study.pk).values_list(
-        "completion_code", "completion_redirect_url", "unique_completion_codes"
-    )
+    explained = sum(key in content.explanations for key in product(content.questions, content.conditions))
+    extras = product(content.extra_questions, content.conditions)
+    study = content.study
     if (
-        explained != len(conditions) * len(question_ids)
-        or extras_explained != len(conditions) * extras
-        or not any(completion.get())
+        explained != len(content.questions) * len(content.conditions)
+        or not all(key in content.extra_explanations for key in extras)
+        or not (study.completion_code or study.completion_redirect_url or study.unique_completion_codes)
     ):
         raise StudyNotOpen("This study is not ready to take part in yet. Please come back later.")
 

@@ -9,6 +9,7 @@ import pytest
 
 from survey.models import Condition, Explanation, Participant, Study
 from survey.services.participants import StudyNotOpen, participant_start
+from survey.signals import study_content_changed
 from tests.factories import make_study
 from tests.survey.helpers_core import answer_all, last_seen_minutes_ago, start
 
@@ -150,16 +151,18 @@ def _explanation_deleted(study: Study) -> None:
 
 def _completion_removed(study: Study) -> None:
     Study.objects.filter(pk=study.pk).update(completion_code="", completion_redirect_url="")
+    study_content_changed(study_id=study.pk)  # a bulk update must say so (survey.signals)
 
 
 @pytest.mark.parametrize("change", [_condition_added, _explanation_deleted, _completion_removed])
 def test_an_open_study_changed_behind_its_back_refuses_to_start_anyone(change) -> None:
     study = make_study(n_correct=2, n_wrong=1)
+    ada = participant_start(study=study)  # this process now keeps the study's content in memory
     change(study)
 
     with pytest.raises(StudyNotOpen, match="This study is not ready to take part in yet"):
         participant_start(study=study)
 
     study.refresh_from_db()
-    assert study.assignment_counter == 0
-    assert not Participant.objects.exists()
+    assert study.assignment_counter == 1
+    assert list(Participant.objects.all()) == [ada]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -23,6 +25,9 @@ API_NEXT = 2
 API_ANSWER = 5
 PAGE_QUESTION = API_NEXT
 PAGE_ANSWER = API_ANSWER
+# A start: the study by its slug, then BEGIN, the UPDATE that takes the study's turn (and locks its row),
+# the participant's INSERT and COMMIT. The study's content comes from memory.
+API_START = 5
 
 
 @pytest.fixture
@@ -61,6 +66,18 @@ def test_every_api_question_costs_2_statements_to_fetch_and_5_to_answer(
             assert api_answer(client, token, step) == 201
     with django_assert_max_num_queries(API_NEXT):
         assert api_next(client, token)["done"]
+
+
+def test_a_start_costs_5_statements_and_holds_the_study_for_only_the_insert(study) -> None:
+    client = APIClient()
+    api_start(client, study)  # the first start reads the study's content
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            assert api_start(client, study)
+        statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+        assert len(statements) <= API_START
+        turn = statements.index("UPDATE")  # the lock on the study's row, from here to COMMIT
+        assert statements[turn:-1] == ["UPDATE", "INSERT"]  # then COMMIT (a savepoint's RELEASE in tests)
 
 
 def test_an_attention_check_costs_no_more_than_a_question(study, django_assert_max_num_queries) -> None:
