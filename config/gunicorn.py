@@ -32,8 +32,12 @@ def when_ready(server: Arbiter) -> None:
     master_warm_up()
 
 
-def post_fork(server: Arbiter, worker: Worker) -> None:
-    """Each worker connects to the database and warms up before it takes a request (config.wsgi)."""
+def post_worker_init(worker: Worker) -> None:
+    """Each worker connects to the database and warms up before it takes a request (config.wsgi).
+
+    Not in post_fork: that runs before the worker sets its own signal handlers, so a SIGTERM arriving
+    during the warm-up went to the master's inherited handler and was lost, and the worker served on
+    until the master's graceful timeout (30 s) killed it. Here a SIGTERM ends the worker right after."""
     from config.wsgi import worker_warm_up
 
     worker_warm_up()

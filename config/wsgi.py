@@ -71,10 +71,10 @@ WARM_UP_TOKEN = "warm-up-no-such-participant"  # shaped like a token, belongs to
 
 
 def worker_warm_up() -> None:
-    """In a worker just forked (gunicorn's post_fork), before it takes traffic: connect to the database
-    and send one participant request through the whole stack, so the first real one costs what any other
-    does (the fork's copy-on-write pages included). Its 404 is not logged; without a database the first
-    real request connects, or answers 503."""
+    """In a new worker, once its signal handlers are set and before it takes traffic (gunicorn's
+    post_worker_init): connect to the database and send one participant request through the whole stack,
+    so the first real one costs what any other does (the fork's copy-on-write pages included). Its 404 is
+    not logged; without a database the first real request connects, or answers 503."""
     from django.db import DatabaseError, connection
 
     try:

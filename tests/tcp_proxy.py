@@ -10,10 +10,12 @@ import time
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to ``target``. stop() refuses new connections and cuts the open ones,
-    as a server that goes away does; start() listens again on the same port."""
+    as a server that goes away does; start() listens again on the same port. With ``delay_s``, each new
+    connection waits that long before it is forwarded: a server slow to answer."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], delay_s: float = 0.0) -> None:
         self.target = target
+        self.delay_s = delay_s
         self.port = 0
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -53,12 +55,16 @@ class TcpProxy:
                 continue
             except OSError:
                 return
-            upstream = socket.create_connection(self.target)
-            client.settimeout(None)
-            with self._lock:
-                self._sockets.update({client, upstream})
-            threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=_pump, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client,), daemon=True).start()
+
+    def _forward(self, client: socket.socket) -> None:
+        time.sleep(self.delay_s)  # the slow server this proxy plays, when asked to
+        upstream = socket.create_connection(self.target)
+        client.settimeout(None)
+        with self._lock:
+            self._sockets.update({client, upstream})
+        threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
+        _pump(upstream, client)
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:

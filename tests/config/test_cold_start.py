@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from django.db import connection
 
 from survey.services.participants import participant_start
 from tests.factories import make_study
-from tests.servers import gunicorn
+from tests.servers import gunicorn, gunicorn_server
+from tests.tcp_proxy import TcpProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["scipy", "matplotlib", "pandas", "statsmodels", "torch"]
@@ -66,3 +68,23 @@ def test_gunicorn_reads_open_studies_before_forking_and_its_workers_warm_up_unse
     assert "warm-up: the content of 1 studies taking participants is in memory" in written
     assert "warm-up" not in written.replace("warm-up: the content of 1 studies", "")  # no worker complained
     assert "Not Found" not in written and '/next/" 404' not in written  # the workers' own request is unseen
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_told_to_stop_during_its_warm_up_stops_right_after_it(tmp_path: Path) -> None:
+    # Each database connection takes 2 s through the proxy, so both workers are warming up when the
+    # server is told to stop. A worker that missed the signal would serve on until the master's graceful
+    # timeout (30 s) killed it.
+    db = connection.settings_dict
+    proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)), delay_s=2.0)
+    proxy.start()
+    database = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"
+    try:
+        with gunicorn_server(tmp_path / "gunicorn.log", 2, DATABASE_URL=database, ALLOWED_HOSTS="127.0.0.1"):
+            told = time.monotonic()  # leaving the block sends SIGTERM, then waits for the server to exit
+        stopped_after = time.monotonic() - told
+    finally:
+        proxy.stop()
+
+    assert stopped_after < 10, (tmp_path / "gunicorn.log").read_text()
