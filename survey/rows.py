@@ -1,12 +1,12 @@
 """The participant request path's statements, prepared once per process.
 
-Every participant request reads one participant row and writes one or two rows; a start takes the study's
-next turn and writes the participant's row. Through the ORM, building
-those statements, and the models from their rows, cost more CPU than the database spent running them, so
-they are prepared here once per process and run through Django's cursor: the lookup is compiled by the
-ORM itself and its row converted by the ORM's own converters, and the writes are written out with the
-models' quoted column names and saved through the fields' own preparation. Same SQL on PostgreSQL and
-SQLite, same values as the ORM would store. Nothing else in the project needs this: use the ORM.
+Every participant request reads one participant row and writes one or two rows; a start takes the study's next
+turn and writes the participant's row. Through the ORM, building those statements, and the models from their
+rows, cost more CPU than the database spent running them, so they are prepared here once per process and run
+through Django's cursor: the lookup is compiled by the ORM itself and its row converted by the ORM's own
+converters, and the writes are written out with the models' quoted column names and saved through the fields'
+own preparation. Same SQL on PostgreSQL and SQLite, same values as the ORM would store. Nothing else in the
+project needs this: use the ORM.
 """
 
 from __future__ import annotations

@@ -188,12 +188,12 @@ def _require_ready(content: StudyContent) -> None:
         raise StudyNotOpen("This study has no conditions yet.")
     if not content.questions:
         raise StudyNotOpen("This study has no questions yet.")
-    explained = sum(key in content.explanations for key in product(content.questions, content.conditions))
+    questions = product(content.questions, content.conditions)
     extras = product(content.extra_questions, content.conditions)
     study = content.study
     if (
-        explained != len(content.questions) * len(content.conditions)
-        or not all(key in content.extra_explanations for key in extras)
+        not all(pair in content.explanations for pair in questions)
+        or not all(pair in content.extra_explanations for pair in extras)
         or not (study.completion_code or study.completion_redirect_url or study.unique_completion_codes)
     ):
         raise StudyNotOpen("This study is not ready to take part in yet. Please come back later.")
