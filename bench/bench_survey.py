@@ -45,6 +45,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.load_client import form_of  # noqa: E402
 from survey.services.participants import participant_start  # noqa: E402
 from tests.factories import make_study  # noqa: E402
 
@@ -68,15 +69,15 @@ def api_session(client: Client, slug: str) -> int:
 
 
 def page_session(client: Client, slug: str) -> int:
+    """Consent, pass the introduction, then answer every question page with its first option; the form
+    is read from the page itself, as a browser would."""
     response = client.post(f"/s/{slug}/", {"consent": "on"}, follow=True)
     response = client.post(response.redirect_chain[-1][0], follow=True)  # the introduction's Continue
     requests = 2
-    while "upcoming" in (response.context or {}):
-        upcoming = response.context["upcoming"]
-        option = upcoming.options[0][0]
-        response = client.post(
-            response.request["PATH_INFO"], {"question": upcoming.question.pk, "option": option}, follow=True
-        )
+    while (form := form_of(response.content)).radios:
+        choices = {name: options[0] for name, options in form.radios.items()}
+        path = form.action or response.request["PATH_INFO"]
+        response = client.post(path, {**form.values, **choices}, follow=True)
         requests += 1
     return requests
 
