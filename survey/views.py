@@ -312,7 +312,7 @@ def practice(request: HttpRequest, journey: Journey) -> HttpResponse:
     if journey.step() != Step.PRACTICE:
         return _step_response(request, journey)
     if request.method == "GET":
-        return _question_page(request, journey, form=AnswerForm(), practice=True)
+        return _question_page(request, journey, practice=True)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         return _question_page(request, journey, form=form, practice=True, status=400)
@@ -345,11 +345,16 @@ def question(request: HttpRequest, journey: Journey) -> HttpResponse:
         return _question_post(request, journey)
     if step != Step.QUESTION:
         return _step_response(request, journey)
-    return _question_page(request, journey, form=AnswerForm())
+    return _question_page(request, journey)
 
 
 def _question_page(
-    request: HttpRequest, journey: Journey, *, form: AnswerForm, practice: bool = False, status: int = 200
+    request: HttpRequest,
+    journey: Journey,
+    *,
+    form: AnswerForm | None = None,  # a refused answer's, to show its errors; a fresh page needs none
+    practice: bool = False,
+    status: int = 200,
 ) -> HttpResponse:
     upcoming: NextQuestion | Completed | None = journey.practice() if practice else journey.current()
     if not isinstance(upcoming, NextQuestion):

@@ -108,6 +108,30 @@ def test_the_choose_an_option_error_sits_by_the_button(study: Study) -> None:
     assert page.rindex('type="radio"') < error < page.index("Next question")
 
 
+def test_a_fresh_question_page_has_no_choice_made_and_no_error(study: Study) -> None:
+    client = Client()
+    ada = past_intro(client, study)
+
+    page = client.get(url("question", ada)).content.decode()
+
+    assert page.count('type="radio"') == 5
+    assert "checked" not in page
+    assert 'role="alert"' not in page and "aria-invalid" not in page
+
+
+def test_a_refused_page_keeps_the_choice_the_participant_made(study: Study) -> None:
+    client = Client()
+    ada = past_intro(client, study)
+    choice = current_question(ada).options[0]
+
+    response = client.post(url("question", ada), {"question": "", "option": choice})
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert page.count("checked") == 1
+    assert re.search(rf'value="{re.escape(choice)}" required\s+checked', page)
+
+
 def test_the_next_questions_images_are_preloaded(study: Study) -> None:
     client = Client()
     ada = past_intro(client, study)
