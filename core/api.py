@@ -43,7 +43,7 @@ class JsonOnly(DefaultContentNegotiation):
 
 
 # A view's settings for that: `renderer_classes, content_negotiation_class = JSON_ONLY`.
-JSON_ONLY = ([JSONRenderer], JsonOnly)
+JSON_ONLY = ((JSONRenderer,), JsonOnly)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -19,6 +19,7 @@ from drf_spectacular.utils import (
     extend_schema_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -320,15 +321,21 @@ def _study_or_404(slug: str) -> Study:
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: object) -> dict:
-    """``data`` validated by ``serializer_class``, or its ValidationError: what ``is_valid`` would say."""
-    return _validator(serializer_class).run_validation(data)
+    """``data`` validated by ``serializer_class``, or the ValidationError that ``is_valid`` raises."""
+    try:
+        return _validator(serializer_class).run_validation(data)
+    except ValidationError:
+        # Refusals are rare: word them exactly as is_valid does (it rewords a null body, for one).
+        serializer_class(data=data).is_valid(raise_exception=True)
+        raise
 
 
 @cache
 def _validator(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
     """One unbound instance per input serializer, its fields built once per process: a new instance per
     request deep-copies every declared field, which cost more than validating. Validation keeps no state
-    on the instance (``run_validation`` returns the data; ``is_valid`` is what stores it)."""
+    on the instance (``run_validation`` returns the data; ``is_valid`` is what stores it). The fields'
+    defaults are shared by every request: keep them immutable."""
     return serializer_class()
 
 

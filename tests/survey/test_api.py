@@ -239,6 +239,15 @@ def test_validation_errors_say_which_field_is_wrong(client, study) -> None:
     assert "question" in response.json()["errors"]
 
 
+def test_a_null_body_is_refused_as_no_data_per_field(client, study) -> None:
+    ada = start(study)
+
+    response = client.post(answers_url(ada.token), "null", content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"non_field_errors": ["No data provided"]}
+
+
 def test_a_malformed_answer_leaves_nothing_behind_for_the_next_request(client, study) -> None:
     # The input serializer is built once per process: one request's errors or data must not leak.
     ada, bob = start(study), start(study)
