@@ -135,13 +135,16 @@ def participant_start(*, study: Study, id_hashes: ExternalIdHashes | None = None
     Raises StudyNotOpen unless the study is open (or piloting) and still ready (see _require_ready).
     A participant who starts during the pilot is marked as the pilot's.
 
-    The study's row is locked from the turn to the commit: only the participant's INSERT runs meanwhile.
-    The study's content comes from memory, at the version the turn read (survey.selectors.content).
+    The study's row is locked from the turn to the commit. Only the participant's INSERT runs meanwhile
+    (and, for balanced completion, the count of each condition's participants). The study's content comes
+    from memory, at the version the turn read (survey.selectors.content); it is read before the turn, so
+    that a process that has not read it yet does not hold the lock while it does.
     """
     id_hashes = id_hashes or ExternalIdHashes()
+    study_content(study)  # at the version just read with the study; nothing is read if it is in memory
     counter, status, version = _study_turn(study=study)
     study.status = status  # as locked: the policy below fills a pilot with pilot participants
-    content = study_content_at(study_id=study.pk, version=version)
+    content = study_content_at(study_id=study.pk, version=version)  # the same, unless changed meanwhile
     conditions = list(content.conditions.values())
     question_ids = list(content.questions)
     _require_ready(content)

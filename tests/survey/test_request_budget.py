@@ -80,6 +80,22 @@ def test_a_start_costs_5_statements_and_holds_the_study_for_only_the_insert(stud
         assert statements[turn:-1] == ["UPDATE", "INSERT"]  # then COMMIT (a savepoint's RELEASE in tests)
 
 
+def test_a_start_after_a_content_change_reads_the_content_before_it_takes_the_lock(study) -> None:
+    client = APIClient()
+    api_start(client, study)
+    condition = study.conditions.first()
+    condition.name = "Renamed"
+    condition.save()  # a new content version: this process has not read it yet
+
+    with CaptureQueriesContext(connection) as captured:
+        assert api_start(client, study)
+
+    statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    turn = statements.index("UPDATE")
+    assert "SELECT" in statements[:turn]  # the new content, read before the turn
+    assert statements[turn:-1] == ["UPDATE", "INSERT"]
+
+
 def test_an_attention_check_costs_no_more_than_a_question(study, django_assert_max_num_queries) -> None:
     instructed_add(study, position=1)
     client = APIClient()
