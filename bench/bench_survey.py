@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,8 @@ def page_session(client: Client, slug: str) -> int:
     response = client.post(response.redirect_chain[-1][0], follow=True)  # the introduction's Continue
     requests = 2
     while (form := form_of(response.content)).radios:
+        if response.status_code != 200:  # a refused answer re-renders its question: it would never end
+            raise RuntimeError(f"the question page answered {response.status_code}")
         choices = {name: options[0] for name, options in form.radios.items()}
         path = form.action or response.request["PATH_INFO"]
         response = client.post(path, {**form.values, **choices}, follow=True)
@@ -164,4 +167,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)  # the database, media and static files of this run

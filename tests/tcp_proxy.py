@@ -16,6 +16,7 @@ class TcpProxy:
     def __init__(self, target: tuple[str, int], delay_s: float = 0.0) -> None:
         self.target = target
         self.delay_s = delay_s
+        self.accepted = 0  # connections accepted so far
         self.port = 0
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -55,14 +56,21 @@ class TcpProxy:
                 continue
             except OSError:
                 return
+            with self._lock:
+                self._sockets.add(client)
+                self.accepted += 1
             threading.Thread(target=self._forward, args=(client,), daemon=True).start()
 
     def _forward(self, client: socket.socket) -> None:
         time.sleep(self.delay_s)  # the slow server this proxy plays, when asked to
         upstream = socket.create_connection(self.target)
-        client.settimeout(None)
         with self._lock:
-            self._sockets.update({client, upstream})
+            if self._stopped.is_set() or client.fileno() < 0:  # stop() came while this one waited: cut
+                _close(client)
+                _close(upstream)
+                return
+            client.settimeout(None)
+            self._sockets.add(upstream)
         threading.Thread(target=_pump, args=(client, upstream), daemon=True).start()
         _pump(upstream, client)
 

@@ -30,8 +30,9 @@ print(json.dumps(counts))
 """
 
 
-def test_each_benchmarked_session_answers_every_question() -> None:
+def test_each_benchmarked_session_answers_every_question(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env["TMPDIR"] = str(tmp_path)  # the benchmark's database and static files, removed with the test's
     done = subprocess.run(
         [sys.executable, "-c", SESSIONS], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
     )

@@ -73,18 +73,24 @@ def test_gunicorn_reads_open_studies_before_forking_and_its_workers_warm_up_unse
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_told_to_stop_during_its_warm_up_stops_right_after_it(tmp_path: Path) -> None:
-    # Each database connection takes 2 s through the proxy, so both workers are warming up when the
-    # server is told to stop. A worker that missed the signal would serve on until the master's graceful
-    # timeout (30 s) killed it.
+    # Each database connection takes 2 s through the proxy. The server is told to stop once the master's
+    # and both workers' connections are in, so both workers are warming up. A worker that missed the
+    # signal would serve on until the master's graceful timeout (30 s) killed it.
     db = connection.settings_dict
     proxy = TcpProxy((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)), delay_s=2.0)
     proxy.start()
     database = f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}"
+    log = tmp_path / "gunicorn.log"
     try:
-        with gunicorn_server(tmp_path / "gunicorn.log", 2, DATABASE_URL=database, ALLOWED_HOSTS="127.0.0.1"):
+        with gunicorn_server(log, 2, DATABASE_URL=database, ALLOWED_HOSTS="127.0.0.1"):
+            deadline = time.monotonic() + 20
+            while proxy.accepted < 3 and time.monotonic() < deadline:
+                time.sleep(0.01)  # polling the proxy's count with a deadline
+            warming = proxy.accepted
             told = time.monotonic()  # leaving the block sends SIGTERM, then waits for the server to exit
         stopped_after = time.monotonic() - told
     finally:
         proxy.stop()
 
-    assert stopped_after < 10, (tmp_path / "gunicorn.log").read_text()
+    assert warming >= 3, log.read_text()
+    assert stopped_after < 10, log.read_text()
