@@ -32,7 +32,6 @@ from survey.services.participants import (
     answer_submit,
     participant_intro_seen,
     participant_leave,
-    participant_question_shown,
     participant_touch,
 )
 from survey.services.questions import Completed, participant_current_question
@@ -131,7 +130,9 @@ class ParticipantJourney:
         return comprehension_answer(participant=self.participant, choices=choices)
 
     def practice(self) -> NextQuestion | None:
-        participant_question_shown(participant=self.participant)
+        showing = self.participant.status == Participant.Status.IN_PROGRESS
+        self.participant = participant_touch(participant=self.participant, showing=showing)
+        self.seen = True  # the touch recorded the visit and started the question's clock, in one UPDATE
         return participant_practice_question(self.participant)
 
     def practice_answer(self, *, question_id: int, option: str, client_ms: int | None) -> None:

@@ -16,8 +16,7 @@ from datetime import datetime
 from itertools import product
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import ApplicationError
@@ -269,15 +268,6 @@ def participant_intro_seen(*, participant: Participant, now: datetime | None = N
     participant_require_active(participant=participant, now=now)
     Participant.objects.filter(pk=participant.pk, intro_seen_at__isnull=True).update(intro_seen_at=now)
     participant.refresh_from_db(fields=["intro_seen_at"])
-
-
-def participant_question_shown(*, participant: Participant, now: datetime | None = None) -> None:
-    """Start the current question's clock the first time it is shown; a reload keeps the first time."""
-    now = now or timezone.now()
-    Participant.objects.filter(pk=participant.pk, status=Participant.Status.IN_PROGRESS).update(
-        current_shown_at=Coalesce(F("current_shown_at"), Value(now))
-    )
-    participant.current_shown_at = participant.current_shown_at or now
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from survey.services.participants import (
     ParticipantNotActive,
     WrongQuestion,
     answer_submit,
-    participant_question_shown,
+    participant_touch,
 )
 from tests.factories import make_study
 from tests.survey.helpers_core import answer_all, answer_current, current_question, start
@@ -53,8 +53,8 @@ def test_it_stores_the_option_order_that_was_shown(ada: Participant) -> None:
 
 def test_it_measures_the_response_time_from_when_the_question_was_first_shown(ada: Participant) -> None:
     shown = timezone.now() - timedelta(seconds=4)
-    participant_question_shown(participant=ada, now=shown)
-    participant_question_shown(participant=ada, now=shown + timedelta(seconds=3))  # a reload
+    participant_touch(participant=ada, now=shown, showing=True)
+    participant_touch(participant=ada, now=shown + timedelta(seconds=3), showing=True)  # a reload
     question = current_question(ada)
 
     answer = answer_submit(
@@ -69,11 +69,12 @@ def test_it_measures_the_response_time_from_when_the_question_was_first_shown(ad
 
 def test_a_reload_racing_an_answer_still_starts_the_next_questions_clock(ada: Participant) -> None:
     shown = timezone.now() - timedelta(seconds=10)
-    participant_question_shown(participant=ada, now=shown)
+    participant_touch(participant=ada, now=shown, showing=True)
     reload = Participant.objects.get(pk=ada.pk)  # a reload's copy, loaded while question 1 is shown
     answer_current(ada)  # meanwhile, another request answers question 1
 
-    participant_question_shown(participant=reload, now=shown + timedelta(seconds=5))  # shows question 2
+    # The reload shows question 2.
+    participant_touch(participant=reload, now=shown + timedelta(seconds=5), showing=True)
     second = current_question(ada)
     answer = answer_submit(
         participant=ada, question_id=second.pk, option=CANT_TELL, now=shown + timedelta(seconds=7)
